@@ -1,0 +1,41 @@
+"""FraiseQL: database-first GraphQL for PostgreSQL.
+
+Declare types bound to views, build a schema, serve it: each GraphQL root field
+becomes one SQL statement whose JSON PostgreSQL builds and FraiseQL passes on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fraiseql.config import Settings
+from fraiseql.errors import (
+    DefinitionError,
+    ErrorCode,
+    FraiseQLError,
+    RequestError,
+    SchemaBuildError,
+)
+from fraiseql.schema.builder import build_schema
+from fraiseql.schema.decorators import enum, input, interface, query, type
+from fraiseql.schema.definitions import UNSET
+from fraiseql.schema.definitions import field_options as field
+from fraiseql.schema.scalars import ID, JSON
+
+if TYPE_CHECKING:
+    from fraiseql.http.app import FraiseQLApp
+
+__version__ = "0.1.0"
+
+
+def create_app(schema: Any, settings: Settings | None = None, **overrides: Any) -> FraiseQLApp:
+    """The ASGI app serving ``schema``; settings from the environment unless given."""
+    from fraiseql.http.app import FraiseQLApp
+    return FraiseQLApp(schema, settings or Settings.from_env(**overrides))
+
+
+__all__ = [
+    "ID", "JSON", "UNSET", "DefinitionError", "ErrorCode", "FraiseQLError", "RequestError",
+    "SchemaBuildError", "Settings", "build_schema", "create_app", "enum", "field", "input",
+    "interface", "query", "type",
+]

@@ -1,0 +1,72 @@
+"""State shared while compiling one root field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fraiseql.compiler.plan import ArgumentSite
+from fraiseql.compiler.sql import Params, ParamSource
+from fraiseql.errors import ErrorCode, GraphQLRequestError
+
+# Column types (from the catalog) we compare natively; other columns are read from data.
+NATIVE_COLUMN_TYPES = {
+    "uuid": "uuid", "text": "text", "character varying": "text", "integer": "int4",
+    "bigint": "int8", "smallint": "int2", "numeric": "numeric", "double precision": "float8",
+    "real": "float4", "boolean": "boolean", "date": "date",
+    "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
+    "time without time zone": "time", "jsonb": "jsonb",
+}
+
+
+@dataclass
+class SourceInfo:
+    """A view's real columns (name -> cast type), learned from the catalog."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_id(self) -> bool:
+        return "id" in self.columns
+
+    def column(self, python_name: str) -> str | None:
+        return self.columns.get(python_name) if python_name != "data" else None
+
+
+@dataclass
+class CompileContext:
+    """Everything one operation's compilation reads and accumulates."""
+
+    schema: Any  # fraiseql.schema.model.Schema
+    fragments: dict[str, Any]
+    variables: dict[str, Any]
+    sources: dict[str, SourceInfo]
+    sites: list[ArgumentSite]
+    site_values: list[dict[str, Any]]
+    alias_counter: int = 0
+
+    def alias(self, prefix: str) -> str:
+        """A fresh SQL alias for a nested sub-select."""
+        self.alias_counter += 1
+        return f"{prefix}{self.alias_counter}"
+
+    def add_site(self, field_def: Any, field_node: Any) -> int:
+        """Record a field with arguments; returns its index and computes its values."""
+        from graphql.execution.values import get_argument_values
+        self.sites.append(ArgumentSite(field_def, field_node))
+        try:
+            self.site_values.append(get_argument_values(field_def, field_node, self.variables))
+        except Exception as exc:  # graphql-core raises GraphQLError for bad values
+            raise GraphQLRequestError(str(exc), ErrorCode.BAD_USER_INPUT) from exc
+        return len(self.sites) - 1
+
+
+def bad_input(message: str, path: list[str | int] | None = None) -> GraphQLRequestError:
+    """A BAD_USER_INPUT error."""
+    return GraphQLRequestError(message, ErrorCode.BAD_USER_INPUT, path=path)
+
+
+def param(params: Params, site: int, path: tuple[str | int, ...], convert: Any,
+          sql_type: str) -> str:
+    """A parameter read from argument site ``site`` at ``path``."""
+    return params.add(ParamSource(site, path, convert), sql_type)

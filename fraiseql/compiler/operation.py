@@ -1,0 +1,145 @@
+"""A validated operation -> a Plan: one SQL statement per root field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+)
+
+from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
+from fraiseql.compiler.order import order_by_sql
+from fraiseql.compiler.plan import ListShape, Plan, RootPlan
+from fraiseql.compiler.projection import Projector, root_fields
+from fraiseql.compiler.sql import Params, ident, literal
+from fraiseql.compiler.values import bounded, to_lower_text, to_text
+from fraiseql.compiler.where import WhereCompiler, comparable
+from fraiseql.schema.model import RootField, Schema
+
+
+def compile_operation(schema: Schema, document: DocumentNode, operation: OperationDefinitionNode,
+                      variables: dict[str, Any], sources: dict[str, SourceInfo],
+                      max_page_size: int) -> Plan:
+    """Compile ``operation`` for these (coerced) variables' shape."""
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    ctx = CompileContext(schema, fragments, variables, sources, [], [])
+    op_type = operation.operation.value
+    root_type = schema.graphql.get_root_type(operation.operation)
+    roots: list[RootPlan] = []
+    python_roots: list[Any] = []
+    for key, nodes in root_fields(ctx, operation, root_type).items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            roots.append(RootPlan(key, "typename", nullable=False,
+                                  value=b'"' + root_type.name.encode() + b'"'))
+            continue
+        root = schema.queries.get(name) if op_type == "query" else None
+        if root is None or root.sql_source is None:
+            roots.append(RootPlan(key, "graphql", path_name=name))
+            python_roots.extend(nodes)
+            continue
+        roots.append(compile_root(ctx, root, key, nodes, root_type.fields[name], max_page_size))
+    plan = Plan(op_type, roots, ctx.sites, variable_definitions=operation.variable_definitions)
+    if python_roots:
+        plan.graphql_document = _only_fields(document, operation, python_roots)
+    return plan
+
+
+def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any],
+                 gql_field: Any, max_page_size: int, site: int | None = None) -> RootPlan:
+    """One root field's statement; ``site`` overrides where its arguments come from."""
+    assert root.object is not None and root.sql_source is not None
+    source = ctx.sources.get(root.sql_source) or SourceInfo()
+    params = Params()
+    if site is None:
+        site = ctx.add_site(gql_field, nodes[0])
+    args = ctx.site_values[site]
+    projector = Projector(ctx, params)
+    gql_type = get_named_type(gql_field.type)
+    projection, shape = projector.root_object("d.data", root.object, gql_type, nodes)
+    predicates = _argument_predicates(root, args, site, params, source)
+    view = ident(root.sql_source)
+    if root.is_list:
+        cap = root.page_size_cap or max_page_size
+        sql = _list_sql(ctx, root, args, site, params, source, view, projection, predicates, cap)
+        assert root.returns.of is not None
+        item_nullable = root.returns.of.nullable
+        return RootPlan(key, "sql", root.returns.nullable, sql, params.sources,
+                        shape=ListShape(item_nullable, shape), path_name=root.name)
+    where = " AND ".join(predicates) or "TRUE"
+    sql = (f"SELECT {projection} FROM (SELECT v.data FROM {view} AS v WHERE {where} "
+           f"LIMIT 2) AS d")
+    return RootPlan(key, "sql", root.returns.nullable, sql, params.sources, single=True,
+                    shape=shape, path_name=root.name)
+
+
+def _argument_predicates(root: RootField, args: dict[str, Any], site: int, params: Params,
+                         source: SourceInfo) -> list[str]:
+    """Equality predicates for declared arguments named after fields."""
+    assert root.object is not None
+    predicates = []
+    for name, arg in root.arguments.items():
+        if root.is_list and arg.python_name in ("where", "order_by", "limit", "offset"):
+            continue
+        if args.get(arg.python_name) is None:
+            continue
+        f = root.object.fields[name]
+        lhs, cast, lowercase = comparable(f, "v.data", source)
+        placeholder = param(params, site, (arg.python_name,),
+                            to_lower_text if lowercase else to_text, f"text::{cast}")
+        predicates.append(f"{lhs} = {placeholder}")
+    return predicates
+
+
+def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: int,
+              params: Params, source: SourceInfo, view: str, projection: str,
+              predicates: list[str], cap: int) -> str:
+    assert root.object is not None
+    limit, offset = args.get("limit"), args.get("offset")
+    check_limit = bounded(f"limit on {root.name}", 0, cap)
+    check_offset = bounded(f"offset on {root.name}", 0, None)
+    if limit is not None:
+        check_limit(limit)
+    if offset is not None:
+        check_offset(offset)
+    if args.get("where") is not None:
+        where = WhereCompiler(ctx.schema, params, site, source)
+        predicates = [*predicates, where.compile(args["where"], root.object, "v.data", ("where",))]
+    where_sql = " AND ".join(predicates) or "TRUE"
+    order = order_by_sql(args.get("order_by"), root.object, source)
+    order_sql = f" ORDER BY {order}" if order else ""
+    page = f" LIMIT {param(params, site, ('limit',), check_limit, 'int8')}" \
+        if limit is not None else f" LIMIT {cap}"
+    if offset is not None:
+        page += f" OFFSET {param(params, site, ('offset',), check_offset, 'int8')}"
+    if source.has_id:
+        # Page the ids first so data is built only for the rows returned, then
+        # fetch each row's data once behind a LIMIT fence.
+        return (f"SELECT coalesce(json_agg({projection} ORDER BY k.n), '[]'::json) FROM "
+                f"(SELECT s.id, row_number() OVER () AS n FROM (SELECT v.id FROM {view} AS v "
+                f"WHERE {where_sql}{order_sql}{page}) AS s) AS k CROSS JOIN LATERAL "
+                f"(SELECT v.data FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
+    return (f"SELECT coalesce(json_agg({projection} ORDER BY d.n), '[]'::json) FROM "
+            f"(SELECT v.data, row_number() OVER () AS n FROM (SELECT v.data FROM {view} AS v "
+            f"WHERE {where_sql}{order_sql}{page}) AS v) AS d")
+
+
+def _only_fields(document: DocumentNode, operation: OperationDefinitionNode,
+                 nodes: list[Any]) -> DocumentNode:
+    """A copy of the document whose operation selects only ``nodes`` at the root."""
+    selections = tuple(nodes)
+    new_operation = OperationDefinitionNode(
+        operation=operation.operation, name=operation.name,
+        variable_definitions=operation.variable_definitions, directives=operation.directives,
+        selection_set=SelectionSetNode(selections=selections))
+    others = [d for d in document.definitions if not isinstance(d, OperationDefinitionNode)]
+    return DocumentNode(definitions=(new_operation, *others))
+
+
+__all__ = ["compile_operation", "compile_root", "literal"]

@@ -1,0 +1,55 @@
+"""What compiling an operation produces: one statement per root field, and shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fraiseql.compiler.sql import ParamSource
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """A list in the response: whether items may be null, and the item's shape."""
+
+    item_nullable: bool
+    item: Shape
+
+
+# A response shape: None for a leaf, a dict {response key: (nullable, shape)} for
+# an object, or a ListShape. Used only when a field error must be located.
+Shape = dict[str, tuple[bool, Any]] | ListShape | None
+
+
+@dataclass(frozen=True)
+class ArgumentSite:
+    """A field node with arguments; its values are computed once per request."""
+
+    field_def: Any  # graphql.GraphQLField
+    field_node: Any  # graphql.FieldNode
+
+
+@dataclass
+class RootPlan:
+    """How one root field is answered."""
+
+    key: str  # the response key (alias or name)
+    kind: str  # "sql" | "typename" | "graphql"
+    nullable: bool = True
+    sql: str = ""
+    params: list[ParamSource] = field(default_factory=list)
+    single: bool = False  # returns one object: 0 rows -> null, 2 rows -> error
+    shape: Shape = None
+    path_name: str = ""  # GraphQL field name, for messages
+    value: bytes = b""  # pre-rendered JSON for kind "typename"
+
+
+@dataclass
+class Plan:
+    """A compiled operation: roots in response order plus their argument sites."""
+
+    operation: str  # "query" | "mutation" | "subscription"
+    roots: list[RootPlan]
+    sites: list[ArgumentSite]
+    graphql_document: Any = None  # a document with only the "graphql" roots, if any
+    variable_definitions: Any = ()

@@ -1,0 +1,195 @@
+"""Selection set -> a SQL expression building the response JSON from JSONB data.
+
+This is the engine's core, so it is one file: each GraphQL field becomes a
+read from the view's ``data`` (``->`` for JSON passthrough, ``->>`` for text),
+nested objects become nested ``json_build_object`` calls, nested lists become
+``json_agg`` over ``jsonb_array_elements``. The ``json`` type (not ``jsonb``)
+keeps keys in selection order, as GraphQL requires, and skips a binary round
+trip. A null in a non-null field, or an unknown enum value, yields a sentinel
+string that the executor finds with one byte search and turns into a field
+error with null propagation (see execution/field_errors.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLField, GraphQLObjectType, get_named_type
+from graphql.execution.collect_fields import collect_fields, collect_sub_fields
+
+from fraiseql.compiler.context import CompileContext, param
+from fraiseql.compiler.plan import ListShape, Shape
+from fraiseql.compiler.sql import Params, literal, sentinel
+from fraiseql.compiler.values import bounded
+from fraiseql.schema.model import ObjectInfo, TypeRef
+
+# json_build_object takes at most 100 arguments: 50 key/value pairs.
+_MAX_PAIRS = 50
+
+
+class Projector:
+    """Builds projection expressions for one statement (shares its parameters)."""
+
+    def __init__(self, ctx: CompileContext, params: Params) -> None:
+        self.ctx, self.params = ctx, params
+
+    def root_object(self, data: str, obj: ObjectInfo, gql_type: GraphQLObjectType,
+                    field_nodes: list[Any]) -> tuple[str, Shape]:
+        """The JSON object for a root row whose JSONB is ``data``."""
+        fields = collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
+                                   self.ctx.variables, gql_type, field_nodes)
+        return self._object(data, obj, gql_type, fields)
+
+    def _object(self, data: str, obj: ObjectInfo, gql_type: GraphQLObjectType,
+                fields: dict[str, list[Any]]) -> tuple[str, Shape]:
+        pairs: list[tuple[str, str]] = []
+        shape: dict[str, tuple[bool, Any]] = {}
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, literal(gql_type.name)))
+                shape[key] = (False, None)
+                continue
+            f = obj.fields[name]
+            expr, sub_shape = self._value(
+                f"({data}->{literal(f.python_name)})", f"({data}->>{literal(f.python_name)})",
+                f.type, nodes, gql_type.fields[name])
+            pairs.append((key, expr))
+            shape[key] = (f.type.nullable, sub_shape)
+        return build_object(pairs), shape
+
+    def _value(self, as_json: str, as_text: str, ref: TypeRef, nodes: list[Any],
+               gql_field: GraphQLField | None) -> tuple[str, Shape]:
+        """SQL for one value; ``as_json``/``as_text`` read it as jsonb or text."""
+        if ref.kind == "list":
+            return self._list(as_json, ref, nodes, gql_field), self._list_shape(ref, nodes)
+        if ref.kind == "enum":
+            return self._enum(as_text, ref), None
+        if ref.kind in ("object", "interface"):
+            return self._nested_object(as_json, ref, nodes)
+        assert ref.scalar is not None
+        if ref.scalar.as_text:
+            return (as_text if ref.nullable else f"coalesce({as_text}, {sentinel('null')})"), None
+        if ref.nullable:
+            return as_json, None
+        return f"coalesce(nullif({as_json}, 'null'), to_jsonb({sentinel('null')}))", None
+
+    def _enum(self, as_text: str, ref: TypeRef) -> str:
+        cases = " ".join(f"WHEN {literal(str(m.value))} THEN {literal(m.name)}"
+                         for m in ref.python)
+        when_null = "NULL" if ref.nullable else sentinel("null")
+        return (f"(CASE {as_text} {cases} ELSE CASE WHEN {as_text} IS NULL THEN {when_null} "
+                f"ELSE {sentinel('enum')} END END)")
+
+    def _nested_object(self, as_json: str, ref: TypeRef, nodes: list[Any]) -> tuple[str, Shape]:
+        obj = self.ctx.schema.objects[ref.name]
+        gql_type = self.ctx.schema.graphql.get_type(ref.name)
+        fields = collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
+                                   self.ctx.variables, gql_type, nodes)
+        built, shape = self._object(as_json, obj, gql_type, fields)
+        otherwise = "" if ref.nullable else f" ELSE to_json({sentinel('null')})"
+        return f"(CASE WHEN jsonb_typeof({as_json}) = 'object' THEN {built}{otherwise} END)", shape
+
+    def _list(self, as_json: str, ref: TypeRef, nodes: list[Any],
+              gql_field: GraphQLField | None) -> str:
+        item = ref.of
+        assert item is not None
+        window = self._window(nodes, gql_field)
+        otherwise = "" if ref.nullable else f" ELSE to_json({sentinel('null')})"
+        if item.kind == "scalar" and not window:
+            # Scalar arrays pass through whole; only a null item forces the per-item path.
+            checked = as_json if item.nullable else (
+                f"CASE WHEN {as_json} @> '[null]' THEN {self._aggregate(as_json, item, nodes, '')}"
+                f"::jsonb ELSE {as_json} END")
+            return f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {checked}{otherwise} END)"
+        aggregate = self._aggregate(as_json, item, nodes, window)
+        return f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {aggregate}{otherwise} END)"
+
+    def _aggregate(self, as_json: str, item: TypeRef, nodes: list[Any], window: str) -> str:
+        e = self.ctx.alias("e")
+        value, _ = self._value(f"{e}.value", f"({e}.value #>> '{{}}')", item, nodes, None)
+        if not item.nullable and item.kind in ("object", "interface", "list"):
+            value = f"coalesce({value}, to_json({sentinel('null')}))"
+        where = f" WHERE {window.format(e=e)}" if window else ""
+        return (f"(SELECT coalesce(json_agg({value} ORDER BY {e}.ordinality), '[]'::json) "
+                f"FROM jsonb_array_elements({as_json}) WITH ORDINALITY AS {e}(value, ordinality)"
+                f"{where})")
+
+    def _window(self, nodes: list[Any], gql_field: GraphQLField | None) -> str:
+        """The ordinality filter for a nested list's limit/offset, or ''."""
+        node = nodes[0]
+        if gql_field is None or not node.arguments:
+            return ""
+        site = self.ctx.add_site(gql_field, node)
+        values = self.ctx.site_values[site]
+        name = node.name.value
+        parts = []
+        offset_sql = "0"
+        if values.get("offset") is not None:
+            check = bounded(f"offset on {name}", 0, None)
+            check(values["offset"])
+            offset_sql = param(self.params, site, ("offset",), check, "int8")
+            parts.append(f"{{e}}.ordinality > {offset_sql}")
+        if values.get("limit") is not None:
+            check = bounded(f"limit on {name}", 0, None)
+            check(values["limit"])
+            limit_sql = param(self.params, site, ("limit",), check, "int8")
+            parts.append(f"{{e}}.ordinality <= {offset_sql} + {limit_sql}")
+        return " AND ".join(parts)
+
+    def _list_shape(self, ref: TypeRef, nodes: list[Any]) -> Shape:
+        item = ref.of
+        assert item is not None
+        if item.kind in ("object", "interface"):
+            gql_type = self.ctx.schema.graphql.get_type(item.named().name)
+            sub = collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
+                                    self.ctx.variables, gql_type, nodes)
+            shape: Shape = {k: (True, None) for k in sub}
+            obj = self.ctx.schema.objects[item.name]
+            shape = self._shape_of(obj, gql_type, sub)
+            return ListShape(item.nullable, shape)
+        return ListShape(item.nullable, self._list_shape(item, nodes) if item.kind == "list" else None)
+
+    def _shape_of(self, obj: ObjectInfo, gql_type: Any, fields: dict[str, list[Any]]) -> Shape:
+        shape: dict[str, tuple[bool, Any]] = {}
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                shape[key] = (False, None)
+                continue
+            f = obj.fields[name]
+            named = f.type.named()
+            if f.type.kind == "list":
+                sub = self._list_shape(f.type, nodes)
+            elif named.kind in ("object", "interface"):
+                inner = self.ctx.schema.graphql.get_type(named.name)
+                sub = self._shape_of(self.ctx.schema.objects[named.name], inner,
+                                     collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
+                                                       self.ctx.variables, inner, nodes))
+            else:
+                sub = None
+            shape[key] = (f.type.nullable, sub)
+        return shape
+
+
+def build_object(pairs: list[tuple[str, str]]) -> str:
+    """json_build_object over (key, expression) pairs, chunked past 50 pairs."""
+    if not pairs:
+        return "'{}'::json"
+    chunks = [pairs[i:i + _MAX_PAIRS] for i in range(0, len(pairs), _MAX_PAIRS)]
+    built = ["json_build_object(" + ", ".join(f"{literal(k)}, {v}" for k, v in chunk) + ")"
+             for chunk in chunks]
+    if len(built) == 1:
+        return built[0]
+    # Join chunk texts: drop each closing brace and the next opening one.
+    inner = " || ', ' || ".join(f"substr(left({b}::text, -1), 2)" for b in built)
+    return f"('{{' || {inner} || '}}')::json"
+
+
+def root_fields(ctx: CompileContext, operation: Any, root_type: GraphQLObjectType) -> dict[str, list[Any]]:
+    """The operation's root fields by response key (fragments, @skip/@include applied)."""
+    return collect_fields(ctx.schema.graphql, ctx.fragments, ctx.variables, root_type,
+                          operation.selection_set)
+
+
+__all__ = ["Projector", "build_object", "root_fields", "get_named_type"]

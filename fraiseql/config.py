@@ -1,0 +1,89 @@
+"""Settings: one frozen dataclass, the environment read in one place.
+
+Every setting has a ``FRAISEQL_<NAME>`` environment variable. An unknown
+``FRAISEQL_*`` variable or keyword fails the boot: configuration that is
+accepted must be enforced, so a typo must not be silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from fraiseql.errors import ConfigurationError
+
+# Variables that share the prefix but are not Settings fields (read by the CLI).
+_NON_SETTING_VARIABLES = frozenset({"FRAISEQL_DATA_DIR", "FRAISEQL_HOME"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a FraiseQL app can be told; immutable once built."""
+
+    database_url: str | None = None
+    pool_min_size: int = 2
+    pool_max_size: int = 16
+    # Server-side prepared statements; turn off behind PgBouncer in transaction mode.
+    prepared_statements: bool = True
+    statement_timeout_ms: int = 30_000
+    connect_timeout_s: float = 5.0
+    max_page_size: int = 1000
+    max_body_bytes: int = 1_000_000
+    max_query_depth: int = 15
+    max_aliases: int = 100
+    plan_cache_size: int = 1000
+    graphiql: bool = True
+    introspection: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("pool_max_size", "max_page_size", "max_body_bytes", "max_query_depth",
+                     "max_aliases", "plan_cache_size", "statement_timeout_ms"):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"setting {name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.pool_min_size <= self.pool_max_size:
+            raise ConfigurationError("setting pool_min_size must be between 0 and pool_max_size")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from FRAISEQL_* variables, then keyword overrides."""
+        env = os.environ if environ is None else environ
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in env.items():
+            if not key.startswith("FRAISEQL_") or key in _NON_SETTING_VARIABLES:
+                continue
+            name = key[len("FRAISEQL_"):].lower()
+            if name not in known:
+                raise ConfigurationError(f"unknown setting {key}; known: {', '.join(sorted(known))}")
+            values[name] = _parse(known[name], raw, key)
+        if "database_url" not in values and env.get("DATABASE_URL"):
+            values["database_url"] = env["DATABASE_URL"]
+        unknown = set(overrides) - set(known)
+        if unknown:
+            raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(field: dataclasses.Field[Any], raw: str, key: str) -> Any:
+    kind = str(field.type)
+    try:
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return lowered in ("1", "true", "yes", "on")
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{key}={raw!r} is not a valid {kind}") from None
+    return raw

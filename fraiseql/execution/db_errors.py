@@ -1,0 +1,52 @@
+"""The one boundary where database failures become FraiseQL errors (SQLSTATE -> code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fraiseql.errors import DatabaseError, ErrorCode
+
+# SQLSTATE classes and codes a client may see, mapped to our closed set.
+_BY_SQLSTATE: dict[str, tuple[ErrorCode, str]] = {
+    "57014": (ErrorCode.TIMEOUT, "the statement took longer than the configured timeout"),
+    "22P02": (ErrorCode.BAD_USER_INPUT, "a value is not valid for its type"),
+    "22007": (ErrorCode.BAD_USER_INPUT, "a date or time value is not valid"),
+    "22008": (ErrorCode.BAD_USER_INPUT, "a date or time value is out of range"),
+    "22003": (ErrorCode.BAD_USER_INPUT, "a number is out of range"),
+    "2201B": (ErrorCode.BAD_USER_INPUT, "an invalid regular expression"),
+    "23505": (ErrorCode.CONFLICT, "a row with the same key already exists"),
+    "23503": (ErrorCode.CONFLICT, "a referenced row does not exist or is still referenced"),
+    "40001": (ErrorCode.CONFLICT, "a concurrent update conflicted; retry"),
+    "40P01": (ErrorCode.CONFLICT, "a deadlock was detected; retry"),
+    "42501": (ErrorCode.FORBIDDEN, "permission denied"),
+    "53300": (ErrorCode.SERVICE_UNAVAILABLE, "the database has too many connections"),
+    "57P01": (ErrorCode.SERVICE_UNAVAILABLE, "the database is shutting down"),
+    "57P02": (ErrorCode.SERVICE_UNAVAILABLE, "the database is shutting down"),
+    "57P03": (ErrorCode.SERVICE_UNAVAILABLE, "the database is starting up"),
+}
+_UNAVAILABLE_CLASSES = ("08",)  # connection exceptions
+
+
+def translate(exc: BaseException) -> DatabaseError | None:
+    """The client-facing error for a database failure, or None if it is a bug."""
+    sqlstate: Any = getattr(exc, "sqlstate", None)
+    if sqlstate in _BY_SQLSTATE:
+        code, message = _BY_SQLSTATE[sqlstate]
+        error = DatabaseError(message, code)
+    elif (isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_CLASSES)) or \
+            _is_connection_failure(exc):
+        error = DatabaseError("the database is unavailable", ErrorCode.SERVICE_UNAVAILABLE)
+    else:
+        return None
+    error.__cause__ = exc
+    return error
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    import asyncio
+
+    import asyncpg
+    return isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError,
+                            asyncpg.exceptions.ConnectionDoesNotExistError,
+                            asyncpg.exceptions.InterfaceError,
+                            asyncpg.exceptions.CannotConnectNowError))

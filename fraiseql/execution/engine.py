@@ -1,0 +1,293 @@
+"""One GraphQL request, from text to response bytes.
+
+    checked document (cached) -> operation -> coerced variables -> plan (cached)
+    -> bind parameters -> one statement per root field on one connection
+    -> the database's JSON spliced into {"data": ...}
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import (
+    GraphQLError,
+    OperationDefinitionNode,
+    execute,
+    type_from_ast,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+
+from fraiseql.compiler.cache import PlanCache, variables_shape
+from fraiseql.compiler.context import SourceInfo
+from fraiseql.compiler.operation import compile_operation
+from fraiseql.compiler.plan import Plan, RootPlan
+from fraiseql.compiler.sql import SENTINEL_BYTES
+from fraiseql.config import Settings
+from fraiseql.errors import ErrorCode, RequestError
+from fraiseql.execution import db_errors
+from fraiseql.execution.field_errors import repair
+from fraiseql.schema.model import Schema
+from fraiseql.validation.documents import DocumentCache
+
+logger = logging.getLogger("fraiseql")
+
+
+@dataclass
+class Outcome:
+    """The result of one request: body bytes and whether it was a request error."""
+
+    body: bytes
+    request_error: bool = False  # parse/validation/variables: no execution happened
+    operation: str = "query"
+
+
+@dataclass
+class _Errors:
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, message: str, code: ErrorCode | str, path: list[Any] | None = None,
+            locations: list[dict[str, int]] | None = None,
+            extensions: dict[str, Any] | None = None) -> None:
+        entry: dict[str, Any] = {"message": message}
+        if locations:
+            entry["locations"] = locations
+        if path is not None:
+            entry["path"] = path
+        entry["extensions"] = {**(extensions or {}), "code": str(getattr(code, "value", code))}
+        self.items.append(entry)
+
+
+def _locations(error: GraphQLError) -> list[dict[str, int]] | None:
+    return [{"line": loc.line, "column": loc.column} for loc in error.locations or []] or None
+
+
+def request_error_body(errors: list[GraphQLError] | tuple[GraphQLError, ...],
+                       code: ErrorCode) -> bytes:
+    """A body for errors raised before execution."""
+    collected = _Errors()
+    for error in errors:
+        collected.add(error.message, code, locations=_locations(error))
+    return orjson.dumps({"errors": collected.items})
+
+
+class Engine:
+    """Executes GraphQL requests against a pool, with document and plan caches."""
+
+    def __init__(self, schema: Schema, settings: Settings) -> None:
+        self.schema, self.settings = schema, settings
+        self.documents = DocumentCache(schema.graphql, settings)
+        self.plans = PlanCache(settings.plan_cache_size)
+        self.sources: dict[str, SourceInfo] | None = None
+        self.pool: Any = None
+        self._operations: dict[tuple[str, str | None], Any] = {}
+
+    async def load_sources(self, conn: Any) -> None:
+        """Learn the views' columns (once; plans compiled before this are dropped)."""
+        from fraiseql.execution.sources import load_sources
+        names = sorted({root.sql_source for root in self.schema.queries.values()
+                        if root.sql_source})
+        self.sources = await load_sources(conn, names)
+        self.plans.clear()
+
+    # --- request phases ---------------------------------------------------------------
+
+    def prepare(self, query: str, operation_name: str | None
+                ) -> tuple[Any, OperationDefinitionNode, dict[str, Any]] | Outcome:
+        """The document, chosen operation and variable types, or a request-error outcome."""
+        cached = self._operations.get((query, operation_name))
+        if cached is not None:
+            return cached
+        checked = self.documents.get(query)
+        if checked.document is None:
+            assert checked.code is not None
+            return Outcome(request_error_body(checked.errors, checked.code), True)
+        operations = [d for d in checked.document.definitions
+                      if isinstance(d, OperationDefinitionNode)]
+        chosen = _choose_operation(operations, operation_name)
+        if isinstance(chosen, str):
+            return Outcome(request_error_body([GraphQLError(chosen)],
+                                              ErrorCode.GRAPHQL_VALIDATION_FAILED), True)
+        types = {d.variable.name.value: type_from_ast(self.schema.graphql, d.type)
+                 for d in chosen.variable_definitions}
+        prepared = (checked.document, chosen, types)
+        if len(self._operations) < self.settings.plan_cache_size:
+            self._operations[(query, operation_name)] = prepared
+        return prepared
+
+    async def run(self, query: str, variables: dict[str, Any] | None,
+                  operation_name: str | None, context: dict[str, Any] | None = None) -> Outcome:
+        """Execute one request and return its response body."""
+        prepared = self.prepare(query, operation_name)
+        if isinstance(prepared, Outcome):
+            return prepared
+        document, operation, types = prepared
+        raw_variables = variables or {}
+        coerced = get_variable_values(self.schema.graphql, operation.variable_definitions,
+                                      raw_variables)
+        if isinstance(coerced, list):
+            return Outcome(request_error_body(coerced, ErrorCode.BAD_USER_INPUT), True)
+        errors = _Errors()
+        try:
+            plan, site_values = self._plan(query, operation_name, document, operation,
+                                           types, raw_variables, coerced)
+        except RequestError as exc:
+            errors.add(exc.message, exc.code, exc.path)
+            return Outcome(orjson.dumps({"data": None, "errors": errors.items}), False,
+                           operation.operation.value)
+        parts = await self._execute(plan, site_values, coerced, raw_variables, context, errors)
+        return Outcome(_envelope(parts, errors.items), False, plan.operation)
+
+    def _plan(self, query: str, operation_name: str | None, document: Any,
+              operation: OperationDefinitionNode, types: dict[str, Any],
+              raw: dict[str, Any], coerced: dict[str, Any]) -> tuple[Plan, list[dict[str, Any]]]:
+        key = (query, operation_name, variables_shape(raw, types))
+        plan = self.plans.get(key)
+        if plan is not None:
+            try:
+                values = [get_argument_values(s.field_def, s.field_node, coerced)
+                          for s in plan.sites]
+            except GraphQLError as exc:
+                raise RequestError(exc.message, ErrorCode.BAD_USER_INPUT) from exc
+            return plan, values
+        from fraiseql.compiler.context import CompileContext  # noqa: F401
+        plan = compile_operation(self.schema, document, operation, coerced,
+                                 self.sources or {}, self.settings.max_page_size)
+        values = [get_argument_values(s.field_def, s.field_node, coerced) for s in plan.sites]
+        self.plans.put(key, plan)
+        return plan, values
+
+    async def _execute(self, plan: Plan, site_values: list[dict[str, Any]],
+                       coerced: dict[str, Any], raw: dict[str, Any],
+                       context: dict[str, Any] | None, errors: _Errors) -> list[tuple[str, bytes]]:
+        parts: list[tuple[str, bytes]] = []
+        sql_roots = [r for r in plan.roots if r.kind == "sql"]
+        results: dict[str, bytes | None] = {}
+        if sql_roots:
+            results = await self._run_sql(sql_roots, site_values, errors)
+        python_values: dict[str, Any] = {}
+        if plan.graphql_document is not None:
+            python_values = await self._run_graphql(plan, raw, context, errors)
+        for root in plan.roots:
+            if root.kind == "typename":
+                parts.append((root.key, root.value))
+            elif root.kind == "sql":
+                value = results.get(root.key)
+                if value is None and not root.nullable:
+                    return []  # a non-null root failed: data is null (errors say why)
+                parts.append((root.key, value if value is not None else b"null"))
+            else:
+                parts.append((root.key, python_values.get(root.key, b"null")))
+        return parts
+
+    async def _run_sql(self, roots: list[RootPlan], site_values: list[dict[str, Any]],
+                       errors: _Errors) -> dict[str, bytes | None]:
+        results: dict[str, bytes | None] = {}
+        try:
+            bound = [(root, _bind(root, site_values)) for root in roots]
+        except RequestError as exc:
+            errors.add(exc.message, exc.code, exc.path)
+            return {root.key: None for root in roots}
+        try:
+            async with self.pool.acquire() as conn:
+                for root, args in bound:
+                    results[root.key] = await self._run_root(conn, root, args, errors)
+        except Exception as exc:  # noqa: BLE001 - translated or masked right here
+            self._database_failure(exc, [r for r in roots if r.key not in results], errors)
+            for root in roots:
+                results.setdefault(root.key, None)
+        return results
+
+    async def _run_root(self, conn: Any, root: RootPlan, args: list[Any],
+                        errors: _Errors) -> bytes | None:
+        try:
+            rows = await conn.fetch(root.sql, *args)
+        except Exception as exc:
+            translated = db_errors.translate(exc)
+            if translated is None or translated.code == ErrorCode.SERVICE_UNAVAILABLE:
+                raise
+            errors.add(translated.message, translated.code, [root.key])
+            return None
+        if root.single and len(rows) > 1:
+            errors.add(f"{root.path_name} matched more than one row", ErrorCode.CONFLICT,
+                       [root.key])
+            return None
+        value: bytes | None = rows[0][0] if rows else None
+        if value is not None and SENTINEL_BYTES in value:
+            value = repair(value, root.shape, root.nullable, [root.key], errors.items)
+        return value
+
+    def _database_failure(self, exc: BaseException, roots: list[RootPlan],
+                          errors: _Errors) -> None:
+        translated = db_errors.translate(exc)
+        for root in roots:
+            if translated is not None:
+                errors.add(translated.message, translated.code, [root.key])
+            else:
+                self._masked(exc, [root.key], errors)
+
+    def _masked(self, exc: BaseException, path: list[Any] | None, errors: _Errors) -> None:
+        error_id = uuid.uuid4().hex
+        logger.error("unexpected error %s", error_id, exc_info=exc)
+        errors.add("Internal server error", ErrorCode.INTERNAL_SERVER_ERROR, path,
+                   extensions={"errorId": error_id})
+
+    async def _run_graphql(self, plan: Plan, raw: dict[str, Any],
+                           context: dict[str, Any] | None, errors: _Errors) -> dict[str, bytes]:
+        from fraiseql.execution.resolver_context import Database
+        ctx = dict(context or {})
+        ctx.setdefault("db", Database(self))
+        result = execute(self.schema.graphql, plan.graphql_document, variable_values=raw,
+                         context_value=ctx)
+        if hasattr(result, "__await__"):
+            result = await result  # type: ignore[misc]
+        for error in result.errors or []:
+            original = error.original_error
+            if isinstance(original, RequestError):
+                errors.add(original.message, original.code, list(error.path or []) or None)
+            elif original is not None and db_errors.translate(original) is not None:
+                translated = db_errors.translate(original)
+                assert translated is not None
+                errors.add(translated.message, translated.code, list(error.path or []) or None)
+            elif original is not None:
+                self._masked(original, list(error.path or []) or None, errors)
+            else:
+                errors.add(error.message, ErrorCode.INTERNAL_SERVER_ERROR,
+                           list(error.path or []) or None, _locations(error))
+        data = result.data or {}
+        return {key: orjson.dumps(value) for key, value in data.items()}
+
+
+def _bind(root: RootPlan, site_values: list[dict[str, Any]]) -> list[Any]:
+    args = []
+    for source in root.params:
+        value: Any = site_values[source.node]
+        for step in source.path:
+            value = value[step]
+        args.append(source.convert(value))
+    return args
+
+
+def _choose_operation(operations: list[OperationDefinitionNode],
+                      name: str | None) -> OperationDefinitionNode | str:
+    if name is None:
+        if len(operations) == 1:
+            return operations[0]
+        return "The document has several operations; operationName must name one."
+    for operation in operations:
+        if operation.name is not None and operation.name.value == name:
+            return operation
+    return f"Unknown operation named '{name}'."
+
+
+def _envelope(parts: list[tuple[str, bytes]], errors: list[dict[str, Any]]) -> bytes:
+    if not parts and errors:
+        data = b"null"
+    else:
+        data = b"{" + b",".join(orjson.dumps(key) + b":" + value for key, value in parts) + b"}"
+    if errors:
+        return b'{"errors":' + orjson.dumps(errors) + b',"data":' + data + b"}"
+    return b'{"data":' + data + b"}"

@@ -1,0 +1,71 @@
+"""``info.context["db"]``: reads for Python resolvers with the same SQL projection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from graphql import get_named_type
+
+from fraiseql.compiler.context import CompileContext
+from fraiseql.compiler.operation import compile_root
+from fraiseql.compiler.plan import ArgumentSite
+from fraiseql.errors import ErrorCode, RequestError
+from fraiseql.schema.definitions import QueryDefinition
+from fraiseql.schema.model import ArgumentInfo, RootField, TypeRef
+from fraiseql.schema.naming import to_camel
+
+
+class Database:
+    """Finds rows of a view, projected to the resolver's own selection set."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    async def find(self, sql_source: str, info: Any, *, where: dict[str, Any] | None = None,
+                   order_by: list[dict[str, Any]] | None = None, limit: int | None = None,
+                   offset: int | None = None, **equals: Any) -> list[Any]:
+        """Rows of ``sql_source`` matching the filters, shaped like the field's selection."""
+        args = {"where": where, "order_by": order_by, "limit": limit, "offset": offset, **equals}
+        result = await self._read(sql_source, info, args, equals, many=True)
+        return result if isinstance(result, list) else []
+
+    async def find_one(self, sql_source: str, info: Any, **equals: Any) -> Any:
+        """The one row of ``sql_source`` whose fields equal ``equals``, or None."""
+        return await self._read(sql_source, info, dict(equals), equals, many=False)
+
+    async def _read(self, sql_source: str, info: Any, args: dict[str, Any],
+                    equals: dict[str, Any], many: bool) -> Any:
+        engine = self._engine
+        schema = engine.schema
+        gql_type = get_named_type(info.return_type)
+        obj = schema.objects.get(gql_type.name)
+        if obj is None:
+            raise RequestError(f"{gql_type.name} is not a FraiseQL type", ErrorCode.INTERNAL_SERVER_ERROR)
+        unknown = [name for name in equals if to_camel(name) not in obj.fields]
+        if unknown:
+            raise RequestError(f"find on {sql_source}: {', '.join(unknown)} not a field of "
+                               f"{obj.name}", ErrorCode.INTERNAL_SERVER_ERROR)
+        named = TypeRef("object", False, obj.name, python=obj.definition.cls)
+        returns = TypeRef("list", False, of=named) if many else TypeRef("object", True, obj.name)
+        root = RootField(info.field_name, QueryDefinition(func=lambda: None, name=info.field_name,
+                                                          sql_source=sql_source),
+                         returns, obj, {to_camel(k): ArgumentInfo(k, to_camel(k), named)
+                                        for k in equals},
+                         page_size_cap=engine.settings.max_page_size)
+        ctx = CompileContext(schema, info.fragments, info.variable_values,
+                             engine.sources or {}, [], [])
+        ctx.sites.append(ArgumentSite(None, None))
+        ctx.site_values.append(args)
+        plan = compile_root(ctx, root, info.field_name, list(info.field_nodes),
+                            info.parent_type.fields[info.field_name], engine.settings.max_page_size,
+                            site=0)
+        errors: list[dict[str, Any]] = []
+        from fraiseql.execution.engine import _bind
+        async with engine.pool.acquire() as conn:
+            from fraiseql.execution.engine import _Errors
+            collected = _Errors(errors)
+            raw = await engine._run_root(conn, plan, _bind(plan, ctx.site_values), collected)
+        if errors:
+            raise RequestError(errors[0]["message"], errors[0]["extensions"]["code"])
+        return None if raw is None else orjson.loads(raw)

@@ -1,0 +1,221 @@
+"""The ASGI application: routes, body limits, and the response bytes.
+
+Pure ASGI, no framework: the hot path reads the body, hands it to the engine
+and writes the engine's bytes. Routes: POST/GET /graphql, GraphiQL and its
+assets, /health (liveness) and /ready (database reachable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from graphql import OperationDefinitionNode, OperationType, parse
+
+from fraiseql.config import Settings
+from fraiseql.errors import ErrorCode
+from fraiseql.execution.engine import Engine
+from fraiseql.http.protocol import (
+    GRAPHQL_RESPONSE,
+    GraphQLParams,
+    HttpError,
+    choose_media_type,
+    error_body,
+    params_from_body,
+    params_from_query_string,
+)
+from fraiseql.schema.model import Schema
+
+logger = logging.getLogger("fraiseql")
+GRAPHQL_PATH = "/graphql"
+STATIC_PREFIX = "/graphql/static/"
+JSON_TYPES = (b"application/json",)
+
+
+class FraiseQLApp:
+    """An ASGI app serving one schema."""
+
+    def __init__(self, schema: Schema, settings: Settings) -> None:
+        self.schema, self.settings = schema, settings
+        self.engine = Engine(schema, settings)
+        self.started = False
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Open the pool and learn the views (tolerating a database that is down)."""
+        from fraiseql.execution.pool import create_pool
+        self.engine.pool = await create_pool(self.settings)
+        await self._ensure_sources()
+        self.started = True
+
+    async def shutdown(self) -> None:
+        """Close the pool after in-flight requests (the server drains them first)."""
+        if self.engine.pool is not None:
+            await self.engine.pool.close()
+            self.engine.pool = None
+        self.started = False
+
+    async def _ensure_sources(self) -> bool:
+        if self.engine.sources is not None:
+            return True
+        try:
+            async with self.engine.pool.acquire() as conn:
+                await self.engine.load_sources(conn)
+            return True
+        except Exception as exc:  # noqa: BLE001 - database down: retried on next request
+            logger.warning("could not read the views' columns yet: %s", exc)
+            return False
+
+    # --- ASGI -------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:  # noqa: BLE001 - reported to the server
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path, method = scope["path"], scope["method"]
+        try:
+            if path == GRAPHQL_PATH:
+                await self._graphql(scope, receive, send, method)
+            elif path.startswith(STATIC_PREFIX) and method in ("GET", "HEAD"):
+                await self._static(path[len(STATIC_PREFIX):], send)
+            elif path == "/health":
+                await respond(send, 200, b'{"status":"ok"}')
+            elif path == "/ready":
+                ready = await self.ready()
+                await respond(send, 200 if ready else 503,
+                              b'{"status":"ready"}' if ready else b'{"status":"unavailable"}')
+            else:
+                await respond(send, 404, error_body("Not found.", "NOT_FOUND"))
+        except HttpError as exc:
+            await respond(send, exc.status, error_body(exc.message, exc.code), headers=exc.headers)
+        except Exception as exc:  # noqa: BLE001 - masked for the client, logged with an id
+            error_id = uuid.uuid4().hex
+            logger.error("unexpected error %s", error_id, exc_info=exc)
+            await respond(send, 500, error_body(f"Internal server error (id {error_id}).",
+                                                ErrorCode.INTERNAL_SERVER_ERROR.value))
+
+    async def ready(self) -> bool:
+        """True when a database round trip succeeds within a second."""
+        if self.engine.pool is None:
+            return False
+        try:
+            async with asyncio.timeout(1.0):
+                async with self.engine.pool.acquire() as conn:
+                    await conn.fetchval("SELECT 1")
+            return await self._ensure_sources()
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            return False
+
+    # --- GraphQL ----------------------------------------------------------------------
+
+    async def _graphql(self, scope: dict[str, Any], receive: Any, send: Any, method: str) -> None:
+        headers = dict(scope["headers"])
+        accept = headers.get(b"accept", b"").decode("latin-1")
+        if method == "GET":
+            query_string = scope.get("query_string", b"")
+            if self.settings.graphiql and b"query=" not in query_string and _wants_html(accept):
+                await self._graphiql(send)
+                return
+            params = params_from_query_string(query_string)
+            _refuse_mutation_over_get(params)
+        elif method == "POST":
+            content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if content_type not in JSON_TYPES:
+                raise HttpError(415, "Send the request as Content-Type: application/json.",
+                                code="BAD_USER_INPUT")
+            params = params_from_body(await self._read_body(headers, receive))
+        else:
+            raise HttpError(405, "Use GET or POST.", [(b"allow", b"GET, POST")])
+        media_type = choose_media_type(accept)
+        if media_type is None:
+            raise HttpError(406, "Accept application/graphql-response+json or application/json.")
+        await self._execute(params, media_type, send)
+
+    async def _execute(self, params: GraphQLParams, media_type: str, send: Any) -> None:
+        if self.engine.sources is None:
+            await self._ensure_sources()
+        outcome = await self.engine.run(params.query, params.variables, params.operation_name)
+        status = 400 if outcome.request_error and media_type == GRAPHQL_RESPONSE else 200
+        await respond(send, status, outcome.body, media_type.encode() + b"; charset=utf-8")
+
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Any) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise HttpError(413, f"The request body is larger than {limit} bytes.")
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise HttpError(413, f"The request body is larger than {limit} bytes.")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _graphiql(self, send: Any) -> None:
+        from fraiseql.http.graphiql import graphiql_html
+        page = graphiql_html(GRAPHQL_PATH, STATIC_PREFIX)
+        await respond(send, 200, page, b"text/html; charset=utf-8",
+                      [(b"cache-control", b"no-cache")])
+
+    async def _static(self, name: str, send: Any) -> None:
+        from fraiseql.http.graphiql import static_file
+        found = static_file(name) if "/" not in name else None
+        if found is None:
+            await respond(send, 404, error_body("Not found.", "NOT_FOUND"))
+            return
+        content, content_type = found
+        await respond(send, 200, content, content_type.encode(),
+                      [(b"cache-control", b"public, max-age=31536000, immutable")])
+
+
+def _wants_html(accept: str) -> bool:
+    return "text/html" in accept
+
+
+def _refuse_mutation_over_get(params: GraphQLParams) -> None:
+    """A mutation over GET is refused with 405 before any validation."""
+    try:
+        document = parse(params.query)
+    except Exception:  # noqa: BLE001 - the engine reports parse errors properly
+        return
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if params.operation_name is None
+              or (o.name is not None and o.name.value == params.operation_name)]
+    if any(o.operation != OperationType.QUERY for o in chosen):
+        raise HttpError(405, "Mutations and subscriptions are only accepted over POST.",
+                        [(b"allow", b"POST")])
+
+
+async def respond(send: Any, status: int, body: bytes,
+                  content_type: bytes = b"application/json; charset=utf-8",
+                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Send one complete HTTP response."""
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+        *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""Operations: database plumbing for the CLI and tests, secrets, backup, metrics, health."""

@@ -1,0 +1,1 @@
+"""Declarations -> schema: decorators, scalars, naming, and the builder."""

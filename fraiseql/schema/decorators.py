@@ -1,0 +1,90 @@
+"""The decorators users write: @type, @input, @enum, @interface, @query."""
+
+from __future__ import annotations
+
+import enum as _enum
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from fraiseql.schema.definitions import (
+    KNOWN_CLASSES,
+    EnumDefinition,
+    QueryDefinition,
+    TypeDefinition,
+    own_docstring,
+)
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _class_decorator(kind: str, cls: type | None, **options: Any) -> Any:
+    def wrap(target: type) -> type:
+        implements = [base for base in target.__mro__[1:]
+                      if getattr(base.__dict__.get("__fraiseql_definition__"), "kind", None)
+                      == "interface"]
+        target.__fraiseql_definition__ = TypeDefinition(  # type: ignore[attr-defined]
+            cls=target, kind=kind, name=options.pop("name", None) or target.__name__,
+            description=options.pop("description", None) or own_docstring(target),
+            implements=implements, **options)
+        KNOWN_CLASSES[target.__name__] = target
+        return target
+
+    return wrap(cls) if cls is not None else wrap
+
+
+@overload
+def type(cls: type[T]) -> type[T]: ...
+@overload
+def type(*, sql_source: str | None = None, name: str | None = None,
+         description: str | None = None) -> Callable[[type[T]], type[T]]: ...
+def type(cls: Any = None, *, sql_source: str | None = None, name: str | None = None,  # noqa: A001
+         description: str | None = None) -> Any:
+    """Declare a GraphQL object type, optionally read from a view (``sql_source``)."""
+    return _class_decorator("type", cls, sql_source=sql_source, name=name,
+                            description=description)
+
+
+def input(cls: Any = None, *, name: str | None = None,  # noqa: A001
+          description: str | None = None) -> Any:
+    """Declare a GraphQL input object type."""
+    return _class_decorator("input", cls, name=name, description=description)
+
+
+def interface(cls: Any = None, *, name: str | None = None,
+              description: str | None = None) -> Any:
+    """Declare a GraphQL interface; decorated subclasses implement it."""
+    return _class_decorator("interface", cls, name=name, description=description)
+
+
+def enum(cls: Any = None, *, name: str | None = None, description: str | None = None) -> Any:
+    """Declare a GraphQL enum from an ``enum.Enum``: member names are the GraphQL values."""
+    def wrap(target: type) -> type:
+        if not (inspect.isclass(target) and issubclass(target, _enum.Enum)):
+            from fraiseql.errors import DefinitionError
+            from fraiseql.schema.definitions import location_of
+            raise DefinitionError(f"@fraiseql.enum needs an enum.Enum subclass, got {target!r}",
+                                  where=location_of(target),
+                                  fix=f"write `class {getattr(target, '__name__', 'X')}"
+                                      "(enum.Enum): ...`")
+        target.__fraiseql_definition__ = EnumDefinition(  # type: ignore[attr-defined]
+            cls=target, name=name or target.__name__,
+            description=description or own_docstring(target))
+        KNOWN_CLASSES[target.__name__] = target
+        return target
+
+    return wrap(cls) if cls is not None else wrap
+
+
+def query(func: Any = None, *, sql_source: str | None = None, name: str | None = None,
+          description: str | None = None, max_page_size: int | None = None) -> Any:
+    """Declare a root query field: read from ``sql_source``, or an async resolver."""
+    def wrap(target: F) -> F:
+        target.__fraiseql_definition__ = QueryDefinition(  # type: ignore[attr-defined]
+            func=target, name=name or target.__name__, sql_source=sql_source,
+            description=description or own_docstring(target), max_page_size=max_page_size,
+            is_resolver=inspect.iscoroutinefunction(target))
+        return target
+
+    return wrap(func) if func is not None else wrap

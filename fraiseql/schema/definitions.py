@@ -1,0 +1,118 @@
+"""What the decorators record: plain definitions, resolved later by the builder."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fraiseql.errors import SourceLocation
+
+
+class _Unset:
+    """The value of an input field the client did not send (absent is not null)."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+
+# Every decorated class by its Python name, so a forward reference such as
+# list["Review"] resolves even when Review lives in another module.
+KNOWN_CLASSES: dict[str, type] = {}
+
+
+@dataclass
+class FieldOptions:
+    """Per-field options given with ``fraiseql.field(...)``."""
+
+    description: str | None = None
+    graphql_name: str | None = None
+    default: Any = UNSET
+    deprecation_reason: str | None = None
+
+
+def field_options(
+    *,
+    description: str | None = None,
+    name: str | None = None,
+    default: Any = UNSET,
+    deprecation_reason: str | None = None,
+) -> Any:
+    """Attach options to a field: ``title: str = fraiseql.field(description="...")``."""
+    return FieldOptions(description, name, default, deprecation_reason)
+
+
+def location_of(obj: Any) -> SourceLocation | None:
+    """The user's file and line for a class or function (computed only on error)."""
+    try:
+        target = inspect.unwrap(obj)
+        code = getattr(target, "__code__", None)
+        if code is not None:
+            return SourceLocation(code.co_filename, code.co_firstlineno)
+        return SourceLocation(inspect.getsourcefile(target) or "?",
+                              inspect.getsourcelines(target)[1])
+    except (OSError, TypeError):
+        return None
+
+
+@dataclass
+class TypeDefinition:
+    """A class decorated with @type, @input, @interface, @success or @error."""
+
+    cls: type
+    kind: str  # "type" | "input" | "interface"
+    name: str
+    sql_source: str | None = None
+    description: str | None = None
+    implements: list[type] = field(default_factory=list)
+
+    @property
+    def module_globals(self) -> dict[str, Any]:
+        module = sys.modules.get(self.cls.__module__)
+        return vars(module) if module else {}
+
+
+@dataclass
+class EnumDefinition:
+    """An enum.Enum decorated with @enum: GraphQL names are the member names."""
+
+    cls: type
+    name: str
+    description: str | None = None
+
+
+@dataclass
+class QueryDefinition:
+    """A function decorated with @query."""
+
+    func: Callable[..., Any]
+    name: str
+    sql_source: str | None = None
+    description: str | None = None
+    max_page_size: int | None = None
+    is_resolver: bool = False  # an async def that runs in Python with `info`
+
+
+def definition_of(obj: Any) -> Any:
+    """The definition a decorator attached to ``obj``, or None."""
+    return getattr(obj, "__fraiseql_definition__", None) if obj is not None else None
+
+
+def own_docstring(obj: Any) -> str | None:
+    """The docstring written on obj itself (not inherited), cleaned."""
+    doc = obj.__dict__.get("__doc__") if isinstance(obj, type) else obj.__doc__
+    return inspect.cleandoc(doc) if doc else None

@@ -1,0 +1,215 @@
+"""The resolved model -> graphql-core types, with generated where/orderBy inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLEnumValue,
+    GraphQLField,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLInt,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLType,
+    Undefined,
+)
+
+from fraiseql.schema.definitions import UNSET, own_docstring
+from fraiseql.schema.model import ObjectInfo, RootField, TypeRef
+from fraiseql.schema.naming import to_camel
+from fraiseql.schema.operators import operators_for
+
+ORDER_DIRECTION = GraphQLEnumType(
+    "OrderDirection", {"ASC": GraphQLEnumValue("ASC", description="Ascending."),
+                       "DESC": GraphQLEnumValue("DESC", description="Descending.")},
+    description="Sort direction.")
+
+
+def response_key_resolver(source: Any, info: Any, **_args: Any) -> Any:
+    """Default resolver for Python-resolved data: dicts keyed by response key."""
+    if isinstance(source, dict):
+        key = info.path.key
+        return source[key] if key in source else source.get(info.field_name)
+    return getattr(source, info.field_name, None)
+
+
+def to_graphql(objects: dict[str, ObjectInfo], roots: dict[str, RootField],
+               enums: dict[str, type], inputs: dict[str, ObjectInfo]) -> GraphQLSchema:
+    """Build the graphql-core schema for a resolved model."""
+    return _Converter(objects, enums, inputs).schema(roots)
+
+
+class _Converter:
+    def __init__(self, objects: dict[str, ObjectInfo], enums: dict[str, type],
+                 inputs: dict[str, ObjectInfo]) -> None:
+        self.objects, self.enums, self.inputs = objects, enums, inputs
+        self.named: dict[str, GraphQLNamedType] = {"OrderDirection": ORDER_DIRECTION}
+
+    def schema(self, roots: dict[str, RootField]) -> GraphQLSchema:
+        query = GraphQLObjectType("Query", lambda: {
+            name: self.root_field(root) for name, root in roots.items()})
+        extra = [self.object_type(info) for info in self.objects.values()]
+        return GraphQLSchema(query=query, types=extra)
+
+    # --- output ---------------------------------------------------------------------
+
+    def wrap(self, ref: TypeRef, named: GraphQLNamedType | GraphQLType) -> Any:
+        return named if ref.nullable else GraphQLNonNull(named)  # type: ignore[arg-type]
+
+    def output(self, ref: TypeRef) -> GraphQLOutputType:
+        if ref.kind == "list":
+            assert ref.of is not None
+            return self.wrap(ref, GraphQLList(self.output(ref.of)))
+        if ref.kind == "scalar":
+            assert ref.scalar is not None
+            return self.wrap(ref, ref.scalar.graphql)
+        if ref.kind == "enum":
+            return self.wrap(ref, self.enum_type(ref.name))
+        return self.wrap(ref, self.object_type(self.objects[ref.name]))
+
+    def input(self, ref: TypeRef) -> GraphQLInputType:
+        if ref.kind == "list":
+            assert ref.of is not None
+            return self.wrap(ref, GraphQLList(self.input(ref.of)))
+        if ref.kind == "scalar":
+            assert ref.scalar is not None
+            return self.wrap(ref, ref.scalar.graphql)
+        if ref.kind == "enum":
+            return self.wrap(ref, self.enum_type(ref.name))
+        return self.wrap(ref, self.input_type(self.inputs[ref.name]))
+
+    def enum_type(self, name: str) -> GraphQLEnumType:
+        if name not in self.named:
+            cls = self.enums[name]
+            self.named[name] = GraphQLEnumType(
+                name, {m.name: GraphQLEnumValue(m) for m in cls},  # type: ignore[attr-defined]
+                description=cls.__fraiseql_definition__.description)  # type: ignore[attr-defined]
+        return self.named[name]  # type: ignore[return-value]
+
+    def object_type(self, info: ObjectInfo) -> GraphQLObjectType | GraphQLInterfaceType:
+        if info.name in self.named:
+            return self.named[info.name]  # type: ignore[return-value]
+        definition = info.definition
+        fields = lambda: {name: self.object_field(f) for name, f in info.fields.items()}  # noqa: E731
+        if definition.kind == "interface":
+            made: Any = GraphQLInterfaceType(info.name, fields, description=definition.description)
+        else:
+            interfaces = lambda: [self.object_type(self.objects[base.__fraiseql_definition__.name])  # noqa: E731
+                                  for base in definition.implements]
+            made = GraphQLObjectType(info.name, fields, interfaces=interfaces,
+                                     description=definition.description)
+        self.named[info.name] = made
+        return made  # type: ignore[no-any-return]
+
+    def object_field(self, f: Any) -> GraphQLField:
+        args = {}
+        if f.type.kind == "list":
+            args = {"limit": GraphQLArgument(GraphQLInt, description="At most this many items."),
+                    "offset": GraphQLArgument(GraphQLInt, description="Skip this many items.")}
+        return GraphQLField(self.output(f.type), args=args, description=f.description,
+                            deprecation_reason=f.deprecation_reason,
+                            resolve=response_key_resolver)
+
+    def input_type(self, info: ObjectInfo) -> GraphQLInputObjectType:
+        if info.name not in self.named:
+            self.named[info.name] = GraphQLInputObjectType(
+                info.name, lambda: {name: GraphQLInputField(
+                    self.input(f.type), description=f.description,
+                    default_value=f.default if f.has_default else Undefined,
+                    out_name=f.python_name) for name, f in info.fields.items()},
+                description=info.definition.description)
+        return self.named[info.name]  # type: ignore[return-value]
+
+    # --- roots ----------------------------------------------------------------------
+
+    def root_field(self, root: RootField) -> GraphQLField:
+        args = {name: GraphQLArgument(
+            self.input(arg.type), out_name=arg.python_name,
+            default_value=arg.default if arg.has_default and arg.default is not UNSET else Undefined)
+            for name, arg in root.arguments.items()}
+        if root.is_list and root.object is not None and not root.definition.is_resolver:
+            self.add_list_arguments(root, args)
+        resolve = _resolver_for(root) if root.definition.is_resolver else None
+        return GraphQLField(self.output(root.returns), args=args,
+                            description=root.definition.description
+                            or own_docstring(root.definition.func), resolve=resolve)
+
+    def add_list_arguments(self, root: RootField, args: dict[str, GraphQLArgument]) -> None:
+        assert root.object is not None
+        args["where"] = GraphQLArgument(self.where_type(root.object), out_name="where",
+                                        description="Only rows matching this filter.")
+        args["orderBy"] = GraphQLArgument(
+            GraphQLList(GraphQLNonNull(self.order_type(root.object))), out_name="order_by",
+            description="Sort keys, one field per object, applied in order.")
+        args.setdefault("limit", GraphQLArgument(
+            GraphQLInt, default_value=root.page_size_cap, out_name="limit",
+            description=f"At most this many rows (cap {root.page_size_cap})."))
+        args.setdefault("offset", GraphQLArgument(GraphQLInt, default_value=0, out_name="offset",
+                                                  description="Skip this many rows."))
+
+    def where_type(self, info: ObjectInfo) -> GraphQLInputObjectType:
+        name = f"{info.name}WhereInput"
+        if name not in self.named:
+            def fields() -> dict[str, GraphQLInputField]:
+                result: dict[str, GraphQLInputField] = {}
+                for field_name, f in info.fields.items():
+                    if f.type.kind in ("scalar", "enum"):
+                        result[field_name] = GraphQLInputField(self.filter_type(f.type))
+                    elif f.type.kind == "object":
+                        result[field_name] = GraphQLInputField(
+                            self.where_type(self.objects[f.type.name]))
+                me = self.named[name]
+                result["_and"] = GraphQLInputField(GraphQLList(GraphQLNonNull(me)),  # type: ignore[arg-type]
+                                                   description="All of these filters.")
+                result["_or"] = GraphQLInputField(GraphQLList(GraphQLNonNull(me)),  # type: ignore[arg-type]
+                                                  description="Any of these filters.")
+                result["_not"] = GraphQLInputField(me, description="Not this filter.")  # type: ignore[arg-type]
+                return result
+            self.named[name] = GraphQLInputObjectType(
+                name, fields, description=f"Filter for {info.name}.")
+        return self.named[name]  # type: ignore[return-value]
+
+    def filter_type(self, ref: TypeRef) -> GraphQLInputObjectType:
+        family = "enum" if ref.kind == "enum" else ref.scalar.kind  # type: ignore[union-attr]
+        operand: Any = self.enum_type(ref.name) if ref.kind == "enum" else ref.scalar.graphql  # type: ignore[union-attr]
+        name = f"{ref.name}Filter"
+        if name not in self.named:
+            shapes = {"value": operand, "list": GraphQLList(GraphQLNonNull(operand)),
+                      "boolean": GraphQLBoolean}
+            self.named[name] = GraphQLInputObjectType(name, {
+                op.name: GraphQLInputField(shapes[op.operand], description=op.description)
+                for op in operators_for(family)}, description=f"Operators on {ref.name} values.")
+        return self.named[name]  # type: ignore[return-value]
+
+    def order_type(self, info: ObjectInfo) -> GraphQLInputObjectType:
+        name = f"{info.name}OrderBy"
+        if name not in self.named:
+            self.named[name] = GraphQLInputObjectType(name, lambda: {
+                field_name: GraphQLInputField(ORDER_DIRECTION)
+                for field_name, f in info.fields.items()
+                if f.type.kind == "enum" or (f.type.kind == "scalar" and f.type.scalar.kind != "json")},  # type: ignore[union-attr]
+                description=f"Sort key for {info.name}: set exactly one field.")
+        return self.named[name]  # type: ignore[return-value]
+
+
+def _resolver_for(root: RootField) -> Any:
+    func = root.definition.func
+
+    async def resolve(_source: Any, info: Any, **kwargs: Any) -> Any:
+        return await func(info, **kwargs)
+
+    return resolve
+
+
+__all__ = ["to_graphql", "to_camel", "response_key_resolver"]

@@ -1,0 +1,1 @@
+"""Test helpers for FraiseQL apps: real PostgreSQL fixtures (``fraiseql.testing.postgres``)."""

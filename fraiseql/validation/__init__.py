@@ -1,0 +1,1 @@
+"""Parse + validate once per document; our own limits as validation rules."""

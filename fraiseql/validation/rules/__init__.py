@@ -1,0 +1,1 @@
+"""FraiseQL's validation rules, one per file."""
