@@ -108,7 +108,7 @@ class Projector:
     def _aggregate(self, as_json: str, item: TypeRef, nodes: list[Any], window: str) -> str:
         e = self.ctx.alias("e")
         value, _ = self._value(f"{e}.value", f"({e}.value #>> '{{}}')", item, nodes, None)
-        if not item.nullable and item.kind in ("object", "interface", "list"):
+        if not item.nullable and item.kind == "list":
             value = f"coalesce({value}, to_json({sentinel('null')}))"
         where = f" WHERE {window.format(e=e)}" if window else ""
         return (f"(SELECT coalesce(json_agg({value} ORDER BY {e}.ordinality), '[]'::json) "

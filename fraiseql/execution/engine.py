@@ -141,6 +141,27 @@ class Engine:
         parts = await self._execute(plan, site_values, coerced, raw_variables, context, errors)
         return Outcome(_envelope(parts, errors.items), False, plan.operation)
 
+    def compile(self, query: str, variables: dict[str, Any] | None = None,
+                operation_name: str | None = None) -> Plan:
+        """The plan for a request (for `fraiseql explain` and tests); raises on bad input."""
+        prepared = self.prepare(query, operation_name)
+        if isinstance(prepared, Outcome):
+            raise RequestError(orjson.loads(prepared.body)["errors"][0]["message"],
+                               ErrorCode.GRAPHQL_VALIDATION_FAILED)
+        document, operation, types = prepared
+        coerced = get_variable_values(self.schema.graphql, operation.variable_definitions,
+                                      variables or {})
+        if isinstance(coerced, list):
+            raise RequestError(coerced[0].message, ErrorCode.BAD_USER_INPUT)
+        return self._plan(query, operation_name, document, operation, types, variables or {},
+                          coerced)[0]
+
+    def bind(self, plan: Plan, variables: dict[str, Any] | None = None) -> list[list[Any]]:
+        """Each SQL root's parameter values for these variables (for explain and tests)."""
+        values = [get_argument_values(s.field_def, s.field_node, variables or {})
+                  for s in plan.sites]
+        return [_bind(root, values) for root in plan.roots if root.kind == "sql"]
+
     def _plan(self, query: str, operation_name: str | None, document: Any,
               operation: OperationDefinitionNode, types: dict[str, Any],
               raw: dict[str, Any], coerced: dict[str, Any]) -> tuple[Plan, list[dict[str, Any]]]:
@@ -153,7 +174,6 @@ class Engine:
             except GraphQLError as exc:
                 raise RequestError(exc.message, ErrorCode.BAD_USER_INPUT) from exc
             return plan, values
-        from fraiseql.compiler.context import CompileContext  # noqa: F401
         plan = compile_operation(self.schema, document, operation, coerced,
                                  self.sources or {}, self.settings.max_page_size)
         values = [get_argument_values(s.field_def, s.field_node, coerced) for s in plan.sites]
