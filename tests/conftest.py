@@ -12,7 +12,7 @@ import pytest_asyncio
 # can only rewrite its asserts if told before that happens.
 pytest.register_assert_rewrite("fraiseql.testing")
 
-from fraiseql.testing.postgres import (  # noqa: E402
+from fraiseql.testing.postgres import (
     TestServer,
     build_template,
     create_database,

@@ -103,7 +103,8 @@ class EmbeddedPostgres:
         """Run ``sql`` (statements separated by ``;``, each in its own transaction) with psql."""
         command = [str(_bin_dir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                    "-d", self.url(database), "-f", "-"]
-        done = subprocess.run(command, input=sql, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, input=sql, capture_output=True, text=True, check=False,
+                              timeout=120)
         if done.returncode != 0:
             raise DatabaseSetupError(f"embedded PostgreSQL refused {sql!r}: {done.stderr.strip()}")
         return done.stdout
@@ -127,10 +128,15 @@ class EmbeddedPostgres:
     def _pg_ctl(self, *args: str) -> None:
         command = [str(_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-w", *args]
         # Output to a file, not a pipe: a server started by pg_ctl inherits its stdout
-        # and would keep a pipe open forever.
+        # and would keep a pipe open forever. cwd: the server's OS user may not be
+        # allowed into ours (root's home, when we run as root).
         with tempfile.TemporaryFile("w+") as output:
-            done = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, check=False,
-                                  timeout=60, **_as_owner_of(self.data_dir))
+            try:
+                done = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT,
+                                      cwd=self.data_dir, check=False, timeout=60,
+                                      **_as_owner_of(self.data_dir))
+            except subprocess.TimeoutExpired as error:
+                raise DatabaseSetupError(f"pg_ctl {args[0]} timed out for {self.data_dir}") from error
             output.seek(0)
             if done.returncode != 0:
                 raise DatabaseSetupError(f"pg_ctl {args[0]} failed for {self.data_dir}: {output.read()}")

@@ -165,7 +165,8 @@ def test_runtime_dir_is_created_private_when_unset(
 ) -> None:
     from fraiseql.ops import embedded as module
 
-    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    # setenv, not delenv: it also restores the variable our code sets below.
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     module._ensure_runtime_dir()
     runtime = Path(os.environ["XDG_RUNTIME_DIR"])

@@ -259,7 +259,7 @@ async def test_concurrent_migrators_apply_each_file_once(
         results = await asyncio.wait_for(
             asyncio.gather(apply_migrations(first, project), second_migrator()), timeout=10
         )
-        assert results == [["001_slow.sql", "002_next.sql"], []]
+        assert list(results) == [["001_slow.sql", "002_next.sql"], []]
         assert await first.fetchval("SELECT count(*) FROM only_once") == 1
         assert await advisory_locks_held(first) == 0
     finally:
@@ -328,6 +328,7 @@ async def test_blog_template_is_migrated_and_locked(
     finally:
         await admin.close()
     assert blog_template == "fraiseql_blog_template"
+    assert row is not None
     assert (row["datistemplate"], row["datallowconn"]) == (True, False)
 
 

