@@ -12,7 +12,7 @@ from graphql import (
     get_named_type,
 )
 
-from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
+from fraiseql.compiler.context import CompileContext, SourceInfo, param
 from fraiseql.compiler.order import order_by_sql
 from fraiseql.compiler.plan import ListShape, Plan, RootPlan
 from fraiseql.compiler.projection import Projector, root_fields

@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 
 
-
 def to_text(value: Any) -> str:
     """One scalar value as the text PostgreSQL casts to the compared type."""
     if isinstance(value, bool):

@@ -211,14 +211,21 @@ class Engine:
         except RequestError as exc:
             errors.add(exc.message, exc.code, exc.path)
             return {root.key: None for root in roots}
-        try:
-            async with self.pool.acquire() as conn:
-                for root, args in bound:
-                    results[root.key] = await self._run_root(conn, root, args, errors)
-        except Exception as exc:  # noqa: BLE001 - translated or masked right here
-            self._database_failure(exc, [r for r in roots if r.key not in results], errors)
-            for root in roots:
-                results.setdefault(root.key, None)
+        # Reads are retried once on a lost connection: after a database restart the
+        # pool still holds dead connections, and the retry gets a fresh one.
+        for attempt in (1, 2):
+            try:
+                async with self.pool.acquire() as conn:
+                    for root, args in bound:
+                        if root.key not in results:
+                            results[root.key] = await self._run_root(conn, root, args, errors)
+                return results
+            except Exception as exc:  # noqa: BLE001 - translated or masked right here
+                if attempt == 1 and _connection_lost(exc):
+                    continue
+                self._database_failure(exc, [r for r in roots if r.key not in results], errors)
+        for root in roots:
+            results.setdefault(root.key, None)
         return results
 
     async def _run_root(self, conn: Any, root: RootPlan, args: list[Any],
@@ -289,6 +296,13 @@ def _bind(root: RootPlan, site_values: list[dict[str, Any]]) -> list[Any]:
             value = value[step]
         args.append(source.convert(value))
     return args
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    import asyncpg
+    return isinstance(exc, (asyncpg.exceptions.ConnectionDoesNotExistError,
+                            asyncpg.exceptions.ConnectionFailureError,
+                            asyncpg.exceptions.AdminShutdownError, ConnectionResetError))
 
 
 def _choose_operation(operations: list[OperationDefinitionNode],
