@@ -16,7 +16,8 @@ from typing import Any
 from fraiseql.errors import ConfigurationError
 
 # Variables that share the prefix but are not Settings fields (read by the CLI).
-_NON_SETTING_VARIABLES = frozenset({"FRAISEQL_DATA_DIR", "FRAISEQL_HOME"})
+_NON_SETTING_VARIABLES = frozenset({
+    "FRAISEQL_DATA_DIR", "FRAISEQL_HOME", "FRAISEQL_TEST_DATABASE_URL", "FRAISEQL_UPDATE_GOLDEN"})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The ``fraiseql`` command: one module per subcommand, wired together in ``main.py``."""
