@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from fraiseql.ops.embedded import EmbeddedPostgres  # noqa: E402
-from fraiseql.ops.migrations import apply_migrations, install_framework  # noqa: E402
+from fraiseql.ops.embedded import EmbeddedPostgres
+from fraiseql.ops.migrations import apply_migrations, install_framework
 
 DATA_DIR = Path(os.environ.get("FRAISEQL_BENCH_DIR", "/tmp/fraiseql-bench")) / "data"
 DATABASE = "blog_bench"
@@ -27,7 +27,7 @@ BLOG_DB = REPO / "examples" / "blog" / "db"
 POSTS_QUERY = "{ posts(limit: 20) { title author { fullName } } }"
 # user-5 (alice.costa5): md5('user-5')::uuid, see examples/blog/DATA.md
 USER_ID = "39201609-d980-3efb-38f4-1f440309a429"
-USER_QUERY = '{ user(id: "%s") { id username fullName } }' % USER_ID
+USER_QUERY = f'{{ user(id: "{USER_ID}") {{ id username fullName }} }}'
 
 
 def server() -> EmbeddedPostgres:

@@ -33,15 +33,12 @@ import asyncio
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import blogdb  # noqa: E402
-
-Runner = Callable[[], Awaitable[bytes | None]]
+from benchmarks import blogdb
 
 
 class Contender:
@@ -214,7 +211,7 @@ async def main() -> None:
     if args.statement in ("user", "both"):
         statements.append(("user", blogdb.USER_QUERY, args.n or 20000))
 
-    contenders = [CONTENDERS[name]() for name in args.drivers.split(",")]
+    contenders: list[Contender] = [CONTENDERS[name]() for name in args.drivers.split(",")]
     for c in contenders:
         await c.open(url, args.pool)
     try:

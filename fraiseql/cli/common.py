@@ -69,12 +69,31 @@ def split_target(target: str) -> tuple[str, str]:
     return module, attribute or "app"
 
 
-def load_app(target: str) -> FraiseQLApp:
-    """Import ``module:app`` from the current directory and return the FraiseQL app."""
-    module_name, attribute = split_target(target)
+def ensure_importable(target: str) -> None:
+    """Fail early (before starting anything) when ``module:app``'s module cannot be found."""
+    import importlib.util
+    module_name, _ = split_target(target)
+    _add_cwd_to_path()
+    try:
+        found = importlib.util.find_spec(module_name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise CliError(f"cannot import module {module_name!r} from {os.getcwd()} "
+                       f"(no {module_name.replace('.', '/')}.py there?)")
+
+
+def _add_cwd_to_path() -> None:
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
+
+
+def load_app(target: str) -> FraiseQLApp:
+    """Import ``module:app`` from the current directory and return the FraiseQL app."""
+    module_name, attribute = split_target(target)
+    _add_cwd_to_path()
+    cwd = os.getcwd()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -125,7 +144,7 @@ async def connect(url: str) -> asyncpg.Connection:
     import asyncpg
     try:
         return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_S)
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         reason = f"timed out after {CONNECT_TIMEOUT_S:g} s"
     except Exception as exc:  # noqa: BLE001 - every way to fail to connect reads the same
         reason = str(exc).strip() or type(exc).__name__

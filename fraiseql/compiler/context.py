@@ -69,4 +69,4 @@ def bad_input(message: str, path: list[str | int] | None = None) -> GraphQLReque
 def param(params: Params, site: int, path: tuple[str | int, ...], convert: Any,
           sql_type: str) -> str:
     """A parameter read from argument site ``site`` at ``path``."""
-    return params.add(ParamSource(site, path, convert), sql_type)
+    return params.add(ParamSource(site, path, convert), sql_type.replace("text::text", "text"))

@@ -122,12 +122,12 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         # Page the ids first so data is built only for the rows returned, then
         # fetch each row's data once behind a LIMIT fence.
         return (f"SELECT coalesce(json_agg({projection} ORDER BY k.n), '[]'::json) FROM "
-                f"(SELECT s.id, row_number() OVER () AS n FROM (SELECT v.id FROM {view} AS v "
-                f"WHERE {where_sql}{order_sql}{page}) AS s) AS k CROSS JOIN LATERAL "
+                f"(SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
+                f"WHERE {where_sql}{order_sql}{page}) AS k CROSS JOIN LATERAL "
                 f"(SELECT v.data FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
     return (f"SELECT coalesce(json_agg({projection} ORDER BY d.n), '[]'::json) FROM "
-            f"(SELECT v.data, row_number() OVER () AS n FROM (SELECT v.data FROM {view} AS v "
-            f"WHERE {where_sql}{order_sql}{page}) AS v) AS d")
+            f"(SELECT v.data, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
+            f"WHERE {where_sql}{order_sql}{page}) AS d")
 
 
 def _only_fields(document: DocumentNode, operation: OperationDefinitionNode,

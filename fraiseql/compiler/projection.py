@@ -98,6 +98,7 @@ class Projector:
         otherwise = "" if ref.nullable else f" ELSE to_json({sentinel('null')})"
         if item.kind == "scalar" and not window:
             # Scalar arrays pass through whole; only a null item forces the per-item path.
+            otherwise = "" if ref.nullable else f" ELSE to_jsonb({sentinel('null')})"
             checked = as_json if item.nullable else (
                 f"CASE WHEN {as_json} @> '[null]' THEN {self._aggregate(as_json, item, nodes, '')}"
                 f"::jsonb ELSE {as_json} END")

@@ -158,8 +158,11 @@ class Engine:
 
     def bind(self, plan: Plan, variables: dict[str, Any] | None = None) -> list[list[Any]]:
         """Each SQL root's parameter values for these variables (for explain and tests)."""
-        values = [get_argument_values(s.field_def, s.field_node, variables or {})
-                  for s in plan.sites]
+        operation_variables = plan.variable_definitions
+        coerced = get_variable_values(self.schema.graphql, operation_variables, variables or {})
+        if isinstance(coerced, list):
+            raise RequestError(coerced[0].message, ErrorCode.BAD_USER_INPUT)
+        values = [get_argument_values(s.field_def, s.field_node, coerced) for s in plan.sites]
         return [_bind(root, values) for root in plan.roots if root.kind == "sql"]
 
     def _plan(self, query: str, operation_name: str | None, document: Any,

@@ -163,8 +163,9 @@ class _Resolver:
         if not isinstance(definition, QueryDefinition):
             self.error(f"{func!r} is not a query", func, "decorate it with @fraiseql.query")
             return
-        if definition.name in self.roots:
-            self.error(f"two queries are named {definition.name!r}", func, "rename one")
+        if to_camel(definition.name) in self.roots:
+            self.error(f"two queries are named {to_camel(definition.name)!r}", func,
+                       "rename one")
             return
         annotations = getattr(func, "__annotations__", {})
         namespace = func.__globals__
@@ -225,6 +226,14 @@ class _Resolver:
         if root.definition.sql_source and not _SQL_NAME.match(root.definition.sql_source):
             self.error(f"query {func.__name__}: sql_source {root.definition.sql_source!r} "
                        "is not a plain SQL name", func, "use a view name such as 'v_book'")
+        limit = root.arguments.get("limit")
+        cap = root.page_size_cap or self.max_page_size
+        if root.is_list and limit is not None and isinstance(limit.default, int) \
+                and limit.default > cap:
+            self.error(f"query {func.__name__}: default limit {limit.default} is above the "
+                       f"page cap {cap}", func,
+                       f"lower the default to at most {cap}, or pass "
+                       f"max_page_size={limit.default} to @fraiseql.query")
         for name, arg in root.arguments.items():
             if root.is_list and arg.python_name in LIST_ARGUMENTS:
                 continue

@@ -115,4 +115,6 @@ def definition_of(obj: Any) -> Any:
 def own_docstring(obj: Any) -> str | None:
     """The docstring written on obj itself (not inherited), cleaned."""
     doc = obj.__dict__.get("__doc__") if isinstance(obj, type) else obj.__doc__
+    if doc and isinstance(obj, type) and doc.startswith(f"{obj.__name__}("):
+        return None  # the signature dataclasses write, not the user's words
     return inspect.cleandoc(doc) if doc else None

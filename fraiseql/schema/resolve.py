@@ -38,7 +38,8 @@ def evaluate(annotation: Any, namespace: dict[str, Any]) -> Any:
         annotation = annotation.__forward_arg__
     if isinstance(annotation, str):
         try:
-            return eval(annotation, dict(namespace), dict(KNOWN_CLASSES))  # noqa: S307
+            # The declaring module wins; other modules' classes are only a fallback.
+            return eval(annotation, {**KNOWN_CLASSES, **namespace})  # noqa: S307
         except NameError as exc:
             missing = getattr(exc, "name", None) or str(exc)
             raise AnnotationError(

@@ -1,0 +1,2 @@
+-- root: tags
+SELECT coalesce(json_agg(json_build_object('id', coalesce((d.data->>'id'), E'\u0001\u0002fraiseql:null'::text), 'name', coalesce((d.data->>'name'), E'\u0001\u0002fraiseql:null'::text)) ORDER BY d.n), '[]'::json) FROM (SELECT v.data, row_number() OVER (ORDER BY ((v.data->>'name')::text) ASC) AS n FROM "v_tag" AS v WHERE (lower(v.data->>'id') = $1::text AND ((v.data->>'name')::text) = $2::text) ORDER BY ((v.data->>'name')::text) ASC LIMIT $3::int8 OFFSET $4::int8) AS d

@@ -1,0 +1,2 @@
+-- root: posts
+SELECT coalesce(json_agg(json_build_object('id', coalesce((d.data->>'id'), E'\u0001\u0002fraiseql:null'::text)) ORDER BY k.n), '[]'::json) FROM (SELECT v.id, row_number() OVER (ORDER BY v."id") AS n FROM "v_post" AS v WHERE (((v."status") IS NULL) = $1::text::boolean AND ((((v.data->>'published_at')::timestamptz)) IS NULL) = $2::text::boolean AND ((((v.data->>'rating')::numeric)) IS NULL) = $3::text::boolean) ORDER BY v."id" LIMIT $4::int8 OFFSET $5::int8) AS k CROSS JOIN LATERAL (SELECT v.data FROM "v_post" AS v WHERE v.id = k.id LIMIT 1) AS d

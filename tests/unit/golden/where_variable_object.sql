@@ -1,0 +1,2 @@
+-- root: posts
+SELECT coalesce(json_agg(json_build_object('id', coalesce((d.data->>'id'), E'\u0001\u0002fraiseql:null'::text)) ORDER BY k.n), '[]'::json) FROM (SELECT v.id, row_number() OVER (ORDER BY v."id") AS n FROM "v_post" AS v WHERE (((v.data->>'title')::text) = $1::text AND (((v.data->'author')->>'username')::text) = $2::text) ORDER BY v."id" LIMIT $3::int8 OFFSET $4::int8) AS k CROSS JOIN LATERAL (SELECT v.data FROM "v_post" AS v WHERE v.id = k.id LIMIT 1) AS d
