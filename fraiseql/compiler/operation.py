@@ -31,6 +31,7 @@ def compile_operation(schema: Schema, document: DocumentNode, operation: Operati
     ctx = CompileContext(schema, fragments, variables, sources, [], [])
     op_type = operation.operation.value
     root_type = schema.graphql.get_root_type(operation.operation)
+    assert root_type is not None  # validation refuses operations the schema lacks
     roots: list[RootPlan] = []
     python_roots: list[Any] = []
     for key, nodes in root_fields(ctx, operation, root_type).items():

@@ -98,9 +98,9 @@ class Engine:
     def prepare(self, query: str, operation_name: str | None
                 ) -> tuple[Any, OperationDefinitionNode, dict[str, Any]] | Outcome:
         """The document, chosen operation and variable types, or a request-error outcome."""
-        cached = self._operations.get((query, operation_name))
+        cached: Any = self._operations.get((query, operation_name))
         if cached is not None:
-            return cached
+            return cached  # type: ignore[no-any-return]
         checked = self.documents.get(query)
         if checked.document is None:
             assert checked.code is not None
@@ -273,7 +273,7 @@ class Engine:
         result = execute(self.schema.graphql, plan.graphql_document, variable_values=raw,
                          context_value=ctx)
         if hasattr(result, "__await__"):
-            result = await result  # type: ignore[misc]
+            result = await result
         for error in result.errors or []:
             original = error.original_error
             if isinstance(original, RequestError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum as _enum
 import inspect
 from collections.abc import Callable
@@ -16,11 +17,12 @@ from fraiseql.schema.definitions import (
 )
 
 T = TypeVar("T")
+_Class = builtins.type  # `type` below is the decorator, not the builtin
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _class_decorator(kind: str, cls: type | None, **options: Any) -> Any:
-    def wrap(target: type) -> type:
+def _class_decorator(kind: str, cls: _Class | None, **options: Any) -> Any:
+    def wrap(target: _Class) -> _Class:
         implements = [base for base in target.__mro__[1:]
                       if getattr(base.__dict__.get("__fraiseql_definition__"), "kind", None)
                       == "interface"]
@@ -35,10 +37,10 @@ def _class_decorator(kind: str, cls: type | None, **options: Any) -> Any:
 
 
 @overload
-def type(cls: type[T]) -> type[T]: ...
+def type(cls: builtins.type[T]) -> builtins.type[T]: ...
 @overload
 def type(*, sql_source: str | None = None, name: str | None = None,
-         description: str | None = None) -> Callable[[type[T]], type[T]]: ...
+         description: str | None = None) -> Callable[[builtins.type[T]], builtins.type[T]]: ...
 def type(cls: Any = None, *, sql_source: str | None = None, name: str | None = None,  # noqa: A001
          description: str | None = None) -> Any:
     """Declare a GraphQL object type, optionally read from a view (``sql_source``)."""
@@ -60,7 +62,7 @@ def interface(cls: Any = None, *, name: str | None = None,
 
 def enum(cls: Any = None, *, name: str | None = None, description: str | None = None) -> Any:
     """Declare a GraphQL enum from an ``enum.Enum``: member names are the GraphQL values."""
-    def wrap(target: type) -> type:
+    def wrap(target: _Class) -> _Class:
         if not (inspect.isclass(target) and issubclass(target, _enum.Enum)):
             from fraiseql.errors import DefinitionError
             from fraiseql.schema.definitions import location_of

@@ -12,20 +12,17 @@ from graphql import (
     GraphQLField,
     GraphQLInputField,
     GraphQLInputObjectType,
-    GraphQLInputType,
     GraphQLInt,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLSchema,
-    GraphQLType,
     Undefined,
 )
 
-from fraiseql.schema.definitions import UNSET, own_docstring
+from fraiseql.schema.definitions import UNSET, definition_of, own_docstring
 from fraiseql.schema.model import ObjectInfo, RootField, TypeRef
 from fraiseql.schema.naming import to_camel
 from fraiseql.schema.operators import operators_for
@@ -64,10 +61,10 @@ class _Converter:
 
     # --- output ---------------------------------------------------------------------
 
-    def wrap(self, ref: TypeRef, named: GraphQLNamedType | GraphQLType) -> Any:
-        return named if ref.nullable else GraphQLNonNull(named)  # type: ignore[arg-type]
+    def wrap(self, ref: TypeRef, named: Any) -> Any:
+        return named if ref.nullable else GraphQLNonNull(named)
 
-    def output(self, ref: TypeRef) -> GraphQLOutputType:
+    def output(self, ref: TypeRef) -> Any:
         if ref.kind == "list":
             assert ref.of is not None
             return self.wrap(ref, GraphQLList(self.output(ref.of)))
@@ -78,7 +75,7 @@ class _Converter:
             return self.wrap(ref, self.enum_type(ref.name))
         return self.wrap(ref, self.object_type(self.objects[ref.name]))
 
-    def input(self, ref: TypeRef) -> GraphQLInputType:
+    def input(self, ref: TypeRef) -> Any:
         if ref.kind == "list":
             assert ref.of is not None
             return self.wrap(ref, GraphQLList(self.input(ref.of)))
@@ -105,8 +102,9 @@ class _Converter:
         if definition.kind == "interface":
             made: Any = GraphQLInterfaceType(info.name, fields, description=definition.description)
         else:
-            interfaces = lambda: [self.object_type(self.objects[base.__fraiseql_definition__.name])  # noqa: E731
-                                  for base in definition.implements]
+            interfaces: Any = lambda: [  # noqa: E731
+                self.object_type(self.objects[definition_of(base).name])
+                for base in definition.implements]
             made = GraphQLObjectType(info.name, fields, interfaces=interfaces,
                                      description=definition.description)
         self.named[info.name] = made
@@ -169,12 +167,12 @@ class _Converter:
                     elif f.type.kind == "object":
                         result[field_name] = GraphQLInputField(
                             self.where_type(self.objects[f.type.name]))
-                me = self.named[name]
-                result["_and"] = GraphQLInputField(GraphQLList(GraphQLNonNull(me)),  # type: ignore[arg-type]
+                me: Any = self.named[name]
+                result["_and"] = GraphQLInputField(GraphQLList(GraphQLNonNull(me)),
                                                    description="All of these filters.")
-                result["_or"] = GraphQLInputField(GraphQLList(GraphQLNonNull(me)),  # type: ignore[arg-type]
+                result["_or"] = GraphQLInputField(GraphQLList(GraphQLNonNull(me)),
                                                   description="Any of these filters.")
-                result["_not"] = GraphQLInputField(me, description="Not this filter.")  # type: ignore[arg-type]
+                result["_not"] = GraphQLInputField(me, description="Not this filter.")
                 return result
             self.named[name] = GraphQLInputObjectType(
                 name, fields, description=f"Filter for {info.name}.")
