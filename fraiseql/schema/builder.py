@@ -124,7 +124,8 @@ class _Resolver:
         try:
             ref = to_ref(annotation, definition_of(cls).module_globals)
         except AnnotationError as exc:
-            self.errors.append(definition_error(cls, f"{cls.__name__}.{python_name}", exc))
+            self.errors.append(definition_error(cls, f"{cls.__name__}.{python_name}", exc,
+                                                python_name))
             return
         if not self._allowed_in(info.definition.kind, ref, cls, python_name):
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,17 +57,26 @@ def field_options(
     return FieldOptions(description, name, default, deprecation_reason)
 
 
-def location_of(obj: Any) -> SourceLocation | None:
-    """The user's file and line for a class or function (computed only on error)."""
+def location_of(obj: Any, field: str | None = None) -> SourceLocation | None:
+    """The user's file and line for a class (or one of its fields) or a function.
+
+    Computed only when an error is reported, so reading source costs nothing at startup.
+    """
     try:
         target = inspect.unwrap(obj)
         code = getattr(target, "__code__", None)
         if code is not None:
             return SourceLocation(code.co_filename, code.co_firstlineno)
-        return SourceLocation(inspect.getsourcefile(target) or "?",
-                              inspect.getsourcelines(target)[1])
+        lines, first = inspect.getsourcelines(target)
+        file = inspect.getsourcefile(target) or "?"
     except (OSError, TypeError):
         return None
+    if field is not None:
+        declaration = re.compile(rf"^\s+{re.escape(field)}\s*:")
+        for offset, line in enumerate(lines):
+            if declaration.match(line):
+                return SourceLocation(file, first + offset)
+    return SourceLocation(file, first)
 
 
 @dataclass

@@ -103,9 +103,11 @@ def field_default(raw: Any) -> tuple[FieldOptions, bool, Any]:
     return options, options.default is not UNSET, options.default
 
 
-def definition_error(owner: Any, what: str, exc: AnnotationError) -> DefinitionError:
-    """A DefinitionError pointing at the owner's file and line."""
-    return DefinitionError(f"{what}: {exc.message}", where=location_of(owner), fix=exc.fix)
+def definition_error(owner: Any, what: str, exc: AnnotationError,
+                     field: str | None = None) -> DefinitionError:
+    """A DefinitionError pointing at the owner's (or its field's) file and line."""
+    return DefinitionError(f"{what}: {exc.message}", where=location_of(owner, field),
+                           fix=exc.fix)
 
 
 Collector = Callable[[DefinitionError], None]

@@ -1,6 +1,7 @@
 """Declaration mistakes: each names the user's file and line and suggests a fix.
 
-Lines are found through ``# at:<name>`` markers on the declarations, so moving
+Lines are found through ``# at:<name>`` markers on the declarations (a field error
+points at the field), so moving
 code around never breaks the assertions. Annotations here are real objects
 (no ``from __future__ import annotations``), as most user code writes them.
 """
@@ -67,10 +68,10 @@ class Mood(enum.Enum):
 
 
 def test_unknown_annotation_class() -> None:
-    @fraiseql.type(sql_source="v_a")  # at:unknown-class
+    @fraiseql.type(sql_source="v_a")
     class A:
         id: ID
-        other: NotDeclared
+        other: NotDeclared  # at:unknown-class
 
     @fraiseql.query
     def as_() -> list[A]: ...
@@ -81,10 +82,10 @@ def test_unknown_annotation_class() -> None:
 
 
 def test_undecorated_enum() -> None:
-    @fraiseql.type(sql_source="v_b")  # at:undecorated-enum
+    @fraiseql.type(sql_source="v_b")
     class B:
         id: ID
-        mood: Mood | None
+        mood: Mood | None  # at:undecorated-enum
 
     @fraiseql.query
     def bs() -> list[B]: ...
@@ -95,10 +96,10 @@ def test_undecorated_enum() -> None:
 
 
 def test_unresolvable_forward_reference() -> None:
-    @fraiseql.type(sql_source="v_c")  # at:forward-ref
+    @fraiseql.type(sql_source="v_c")
     class C:
         id: ID
-        reviews: list["NoSuchReview"]  # noqa: F821
+        reviews: list["NoSuchReview"]  # noqa: F821  # at:forward-ref
 
     @fraiseql.query
     def cs() -> list[C]: ...
@@ -230,10 +231,10 @@ def test_undecorated_query_function() -> None:
 
 
 def test_all_errors_are_collected_in_one_pass() -> None:
-    @fraiseql.type(sql_source="v_many")  # at:many-type
+    @fraiseql.type(sql_source="v_many")
     class Many:
         id: ID
-        other: NotDeclared
+        other: NotDeclared  # at:many-type
         slug: str
 
     @fraiseql.query  # at:many-arg
