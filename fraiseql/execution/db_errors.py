@@ -13,6 +13,8 @@ _BY_SQLSTATE: dict[str, tuple[ErrorCode, str]] = {
     "22007": (ErrorCode.BAD_USER_INPUT, "a date or time value is not valid"),
     "22008": (ErrorCode.BAD_USER_INPUT, "a date or time value is out of range"),
     "22003": (ErrorCode.BAD_USER_INPUT, "a number is out of range"),
+    "22021": (ErrorCode.BAD_USER_INPUT, "a string contains a character PostgreSQL cannot "
+                                        "store (such as NUL)"),
     "2201B": (ErrorCode.BAD_USER_INPUT, "an invalid regular expression"),
     "23505": (ErrorCode.CONFLICT, "a row with the same key already exists"),
     "23503": (ErrorCode.CONFLICT, "a referenced row does not exist or is still referenced"),

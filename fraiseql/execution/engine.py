@@ -227,6 +227,7 @@ class Engine:
                 if attempt == 1 and _connection_lost(exc):
                     continue
                 self._database_failure(exc, [r for r in roots if r.key not in results], errors)
+                break
         for root in roots:
             results.setdefault(root.key, None)
         return results

@@ -33,6 +33,22 @@ ORDER_DIRECTION = GraphQLEnumType(
     description="Sort direction.")
 
 
+class _EnumType(GraphQLEnumType):
+    """An enum that also serializes what SQL and Python resolvers hand it.
+
+    SQL-built rows already carry the GraphQL name; Python code may return the
+    member or the stored value. All three mean the same value.
+    """
+
+    def serialize(self, output_value: Any) -> Any:
+        if isinstance(output_value, str) and output_value in self.values:
+            return output_value
+        for name, value in self.values.items():
+            if getattr(value.value, "value", None) == output_value:
+                return name
+        return super().serialize(output_value)
+
+
 def response_key_resolver(source: Any, info: Any, **_args: Any) -> Any:
     """Default resolver for Python-resolved data: dicts keyed by response key."""
     if isinstance(source, dict):
@@ -89,7 +105,7 @@ class _Converter:
     def enum_type(self, name: str) -> GraphQLEnumType:
         if name not in self.named:
             cls = self.enums[name]
-            self.named[name] = GraphQLEnumType(
+            self.named[name] = _EnumType(
                 name, {m.name: GraphQLEnumValue(m) for m in cls},  # type: ignore[attr-defined]
                 description=cls.__fraiseql_definition__.description)  # type: ignore[attr-defined]
         return self.named[name]  # type: ignore[return-value]

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -48,7 +48,7 @@ class AppClient:
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
                                       base_url=base_url, **client_options)
 
-    async def __aenter__(self) -> AppClient:
+    async def __aenter__(self) -> Self:
         await self.app.startup()
         return self
 

@@ -11,6 +11,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql.config import Settings
 from fraiseql.errors import ErrorCode
+from fraiseql.validation.rules.known_operation_type import KnownOperationTypeRule
 from fraiseql.validation.rules.max_aliases import max_aliases_rule
 from fraiseql.validation.rules.max_depth import max_depth_rule
 
@@ -30,7 +31,8 @@ class DocumentCache:
     def __init__(self, schema: GraphQLSchema, settings: Settings) -> None:
         self.schema = schema
         self.size = settings.plan_cache_size
-        self.rules = [*specified_rules, max_depth_rule(settings.max_query_depth),
+        self.rules = [*specified_rules, KnownOperationTypeRule,
+                      max_depth_rule(settings.max_query_depth),
                       max_aliases_rule(settings.max_aliases)]
         if not settings.introspection:
             self.rules.append(NoSchemaIntrospectionCustomRule)

@@ -13,6 +13,7 @@ from examples.blog.app import schema as blog_schema
 from fraiseql.http.app import FraiseQLApp
 from fraiseql.testing.client import AppClient
 
+
 @pytest.fixture(scope="session")
 def make_blog_app() -> Callable[..., FraiseQLApp]:
     """Build a blog app for a database URL (settings as keyword overrides)."""

@@ -126,7 +126,9 @@ def test_queries_fail_fast_while_the_database_is_down_and_recover(postgres: Any)
                 assert all("errorId" not in e["extensions"] for e in body["errors"])
             single = post(server.graphql_url, f'{{ item(id: "{TWO}") {{ name }} }}').json()
             assert single["data"] == {"item": None}
-            assert [e["extensions"]["code"] for e in single["errors"]] == ["SERVICE_UNAVAILABLE"]
+            # One error per field, never a duplicate from the retry.
+            assert {(tuple(e["path"]), e["extensions"]["code"]) for e in single["errors"]} \
+                == {(("item",), "SERVICE_UNAVAILABLE")}
             started = time.monotonic()
             ready = httpx.get(server.url + "/ready", timeout=5)
             assert ready.status_code == 503 and ready.json() == {"status": "unavailable"}
@@ -138,6 +140,19 @@ def test_queries_fail_fast_while_the_database_is_down_and_recover(postgres: Any)
         # The same app, no restart: the pool reconnects.
         assert post(server.graphql_url, QUERY).json() == ANSWER
         assert post(server.graphql_url, QUERY).json() == ANSWER
+
+
+def test_one_error_per_root_field_while_the_database_is_down(postgres: Any) -> None:
+    app = fraiseql.create_app(schema, database_url=postgres.url(DATABASE))
+    with serve_in_thread(app) as server:
+        postgres.stop()
+        try:
+            body = post(server.graphql_url, f'{{ item(id: "{TWO}") {{ name }} }}').json()
+        finally:
+            postgres.start()
+    assert body == {"errors": [{"message": "the database is unavailable", "path": ["item"],
+                                "extensions": {"code": "SERVICE_UNAVAILABLE"}}],
+                    "data": {"item": None}}
 
 
 def test_app_started_while_the_database_is_down_serves_once_it_is_up(postgres: Any) -> None:

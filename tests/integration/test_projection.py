@@ -449,9 +449,6 @@ async def test_top_posts_resolver_uses_the_same_projection(client: AppClient,
     assert all(len(p["tags"]) <= 2 and len(p["comments"]) <= 1 for p in data["top"])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an enum field selected under a Python resolver "
-                   "(topPosts { status }) fails: the SQL projection already yields the GraphQL "
-                   "name 'PUBLISHED' and graphql-core's PostStatus.serialize rejects it")
 async def test_top_posts_resolver_serializes_enums(client: AppClient) -> None:
     body = (await client.post_graphql("{ topPosts(count: 1) { status } }")).json()
     assert body == {"data": {"topPosts": [{"status": "PUBLISHED"}]}}
