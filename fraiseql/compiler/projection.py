@@ -62,7 +62,7 @@ class Projector:
                gql_field: GraphQLField | None) -> tuple[str, Shape]:
         """SQL for one value; ``as_json``/``as_text`` read it as jsonb or text."""
         if ref.kind == "list":
-            return self._list(as_json, ref, nodes, gql_field), self._list_shape(ref, nodes)
+            return self._list(as_json, ref, nodes, gql_field)
         if ref.kind == "enum":
             return self._enum(as_text, ref), None
         if ref.kind in ("object", "interface"):
@@ -91,30 +91,33 @@ class Projector:
         return f"(CASE WHEN jsonb_typeof({as_json}) = 'object' THEN {built}{otherwise} END)", shape
 
     def _list(self, as_json: str, ref: TypeRef, nodes: list[Any],
-              gql_field: GraphQLField | None) -> str:
+              gql_field: GraphQLField | None) -> tuple[str, Shape]:
         item = ref.of
         assert item is not None
         window = self._window(nodes, gql_field)
-        otherwise = "" if ref.nullable else f" ELSE to_json({sentinel('null')})"
+        aggregate, item_shape = self._aggregate(as_json, item, nodes, window)
+        shape = ListShape(item.nullable, item_shape)
         if item.kind == "scalar" and not window:
             # Scalar arrays pass through whole; only a null item forces the per-item path.
             otherwise = "" if ref.nullable else f" ELSE to_jsonb({sentinel('null')})"
             checked = as_json if item.nullable else (
-                f"CASE WHEN {as_json} @> '[null]' THEN {self._aggregate(as_json, item, nodes, '')}"
-                f"::jsonb ELSE {as_json} END")
-            return f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {checked}{otherwise} END)"
-        aggregate = self._aggregate(as_json, item, nodes, window)
-        return f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {aggregate}{otherwise} END)"
+                f"CASE WHEN {as_json} @> '[null]' THEN {aggregate}::jsonb ELSE {as_json} END")
+            return (f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {checked}{otherwise} END)",
+                    shape)
+        otherwise = "" if ref.nullable else f" ELSE to_json({sentinel('null')})"
+        return (f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {aggregate}{otherwise} END)",
+                shape)
 
-    def _aggregate(self, as_json: str, item: TypeRef, nodes: list[Any], window: str) -> str:
+    def _aggregate(self, as_json: str, item: TypeRef, nodes: list[Any],
+                   window: str) -> tuple[str, Shape]:
         e = self.ctx.alias("e")
-        value, _ = self._value(f"{e}.value", f"({e}.value #>> '{{}}')", item, nodes, None)
+        value, shape = self._value(f"{e}.value", f"({e}.value #>> '{{}}')", item, nodes, None)
         if not item.nullable and item.kind == "list":
             value = f"coalesce({value}, to_json({sentinel('null')}))"
         where = f" WHERE {window.format(e=e)}" if window else ""
         return (f"(SELECT coalesce(json_agg({value} ORDER BY {e}.ordinality), '[]'::json) "
                 f"FROM jsonb_array_elements({as_json}) WITH ORDINALITY AS {e}(value, ordinality)"
-                f"{where})")
+                f"{where})"), shape
 
     def _window(self, nodes: list[Any], gql_field: GraphQLField | None) -> str:
         """The ordinality filter for a nested list's limit/offset, or ''."""
@@ -137,40 +140,6 @@ class Projector:
             limit_sql = param(self.params, site, ("limit",), check, "int8")
             parts.append(f"{{e}}.ordinality <= {offset_sql} + {limit_sql}")
         return " AND ".join(parts)
-
-    def _list_shape(self, ref: TypeRef, nodes: list[Any]) -> Shape:
-        item = ref.of
-        assert item is not None
-        if item.kind in ("object", "interface"):
-            gql_type = self.ctx.schema.graphql.get_type(item.named().name)
-            sub = collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
-                                    self.ctx.variables, gql_type, nodes)
-            shape: Shape = {k: (True, None) for k in sub}
-            obj = self.ctx.schema.objects[item.name]
-            shape = self._shape_of(obj, gql_type, sub)
-            return ListShape(item.nullable, shape)
-        return ListShape(item.nullable, self._list_shape(item, nodes) if item.kind == "list" else None)
-
-    def _shape_of(self, obj: ObjectInfo, gql_type: Any, fields: dict[str, list[Any]]) -> Shape:
-        shape: dict[str, tuple[bool, Any]] = {}
-        for key, nodes in fields.items():
-            name = nodes[0].name.value
-            if name == "__typename":
-                shape[key] = (False, None)
-                continue
-            f = obj.fields[name]
-            named = f.type.named()
-            if f.type.kind == "list":
-                sub = self._list_shape(f.type, nodes)
-            elif named.kind in ("object", "interface"):
-                inner = self.ctx.schema.graphql.get_type(named.name)
-                sub = self._shape_of(self.ctx.schema.objects[named.name], inner,
-                                     collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
-                                                       self.ctx.variables, inner, nodes))
-            else:
-                sub = None
-            shape[key] = (f.type.nullable, sub)
-        return shape
 
 
 def build_object(pairs: list[tuple[str, str]]) -> str:

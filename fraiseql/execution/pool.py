@@ -21,6 +21,16 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                               format="binary")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset query on release: one round trip per request.
+
+    FraiseQL sets no session state (its settings are transaction-scoped) and
+    never hands a raw connection to user code, so there is nothing to reset;
+    asyncpg still rolls back a transaction left open. Measured in
+    benchmarks/RESULTS.md: about 20% less server CPU on a one-row query.
+    """
+
+
 def pool_options(settings: Settings) -> dict[str, Any]:
     """asyncpg pool keyword arguments for these settings."""
     return {
@@ -30,6 +40,7 @@ def pool_options(settings: Settings) -> dict[str, Any]:
         "statement_cache_size": 256 if settings.prepared_statements else 0,
         "max_inactive_connection_lifetime": 300.0,
         "init": _init_connection,
+        "reset": _keep_session,
         "server_settings": {"statement_timeout": str(settings.statement_timeout_ms),
                             "TimeZone": "UTC", "application_name": "fraiseql"},
     }
