@@ -17,7 +17,16 @@ from fraiseql.errors import (
     SchemaBuildError,
 )
 from fraiseql.schema.builder import build_schema
-from fraiseql.schema.decorators import enum, input, interface, query, type
+from fraiseql.schema.decorators import (
+    enum,
+    error,
+    input,
+    interface,
+    mutation,
+    query,
+    success,
+    type,
+)
 from fraiseql.schema.definitions import UNSET
 from fraiseql.schema.definitions import field_options as field
 from fraiseql.schema.scalars import ID, JSON
@@ -36,6 +45,6 @@ def create_app(schema: Any, settings: Settings | None = None, **overrides: Any) 
 
 __all__ = [
     "ID", "JSON", "UNSET", "DefinitionError", "ErrorCode", "FraiseQLError", "RequestError",
-    "SchemaBuildError", "Settings", "build_schema", "create_app", "enum", "field", "input",
-    "interface", "query", "type",
+    "SchemaBuildError", "Settings", "build_schema", "create_app", "enum", "error", "field",
+    "input", "interface", "mutation", "query", "success", "type",
 ]

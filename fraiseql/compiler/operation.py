@@ -13,6 +13,7 @@ from graphql import (
 )
 
 from fraiseql.compiler.context import CompileContext, SourceInfo, param
+from fraiseql.compiler.mutation import compile_mutation
 from fraiseql.compiler.order import order_by_sql
 from fraiseql.compiler.plan import ListShape, Plan, RootPlan
 from fraiseql.compiler.projection import Projector, root_fields
@@ -40,9 +41,16 @@ def compile_operation(schema: Schema, document: DocumentNode, operation: Operati
             roots.append(RootPlan(key, "typename", nullable=False,
                                   value=b'"' + root_type.name.encode() + b'"'))
             continue
+        mutation = schema.mutations.get(name) if op_type == "mutation" else None
+        if mutation is not None and not mutation.definition.is_resolver:
+            roots.append(compile_mutation(ctx, mutation, key, nodes, root_type.fields[name]))
+            continue
         root = schema.queries.get(name) if op_type == "query" else None
         if root is None or root.sql_source is None:
-            roots.append(RootPlan(key, "graphql", path_name=name))
+            python = RootPlan(key, "graphql", path_name=name)
+            if op_type == "mutation":  # each runs alone, in document order
+                python.document = _only_fields(document, operation, nodes)
+            roots.append(python)
             python_roots.extend(nodes)
             continue
         roots.append(compile_root(ctx, root, key, nodes, root_type.fields[name], max_page_size))

@@ -34,7 +34,7 @@ class RootPlan:
     """How one root field is answered."""
 
     key: str  # the response key (alias or name)
-    kind: str  # "sql" | "typename" | "graphql"
+    kind: str  # "sql" | "mutation" | "typename" | "graphql"
     nullable: bool = True
     sql: str = ""
     params: list[ParamSource] = field(default_factory=list)
@@ -42,6 +42,8 @@ class RootPlan:
     shape: Shape = None
     path_name: str = ""  # GraphQL field name, for messages
     value: bytes = b""  # pre-rendered JSON for kind "typename"
+    mutation: Any = None  # compiler.mutation.MutationInfo for kind "mutation"
+    document: Any = None  # a document with only this root, for a Python mutation
 
 
 @dataclass

@@ -40,8 +40,18 @@ class Projector:
                                    self.ctx.variables, gql_type, field_nodes)
         return self._object(data, obj, gql_type, fields)
 
+    def member_object(self, obj: ObjectInfo, field_nodes: list[Any],
+                      sources: dict[str, tuple[str, str]], data: str) -> tuple[str, Shape]:
+        """A mutation result member: fields named in ``sources`` read (jsonb, text) SQL
+        expressions of the function's result, the others read the JSONB ``data``."""
+        gql_type = self.ctx.schema.graphql.get_type(obj.name)
+        fields = collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
+                                    self.ctx.variables, gql_type, field_nodes)
+        return self._object(data, obj, gql_type, fields, sources)
+
     def _object(self, data: str, obj: ObjectInfo, gql_type: GraphQLObjectType,
-                fields: dict[str, list[Any]]) -> tuple[str, Shape]:
+                fields: dict[str, list[Any]],
+                sources: dict[str, tuple[str, str]] | None = None) -> tuple[str, Shape]:
         pairs: list[tuple[str, str]] = []
         shape: dict[str, tuple[bool, Any]] = {}
         for key, nodes in fields.items():
@@ -51,9 +61,9 @@ class Projector:
                 shape[key] = (False, None)
                 continue
             f = obj.fields[name]
-            expr, sub_shape = self._value(
-                f"({data}->{literal(f.python_name)})", f"({data}->>{literal(f.python_name)})",
-                f.type, nodes, gql_type.fields[name])
+            as_json, as_text = (sources or {}).get(f.python_name) or (
+                f"({data}->{literal(f.python_name)})", f"({data}->>{literal(f.python_name)})")
+            expr, sub_shape = self._value(as_json, as_text, f.type, nodes, gql_type.fields[name])
             pairs.append((key, expr))
             shape[key] = (f.type.nullable, sub_shape)
         return build_object(pairs), shape

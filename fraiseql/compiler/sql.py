@@ -56,6 +56,7 @@ class ParamSource:
     path: tuple[str | int, ...]  # keys into that site's coerced argument values
     convert: Converter
     constant: Any = None
+    context_key: str | None = None  # read from the request context instead
 
 
 @dataclass

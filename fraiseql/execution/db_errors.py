@@ -52,3 +52,18 @@ def _is_connection_failure(exc: BaseException) -> bool:
                             asyncpg.exceptions.ConnectionDoesNotExistError,
                             asyncpg.exceptions.InterfaceError,
                             asyncpg.exceptions.CannotConnectNowError))
+
+
+# How a database error raised inside a mutation function maps onto an error class.
+_MUTATION_CLASSES = {"23505": "conflict", "23503": "validation", "23514": "validation",
+                     "23502": "validation", "57014": "timeout"}
+
+
+def mutation_error_class(exc: BaseException) -> str | None:
+    """The error class for a failure inside a mutation function, or None (a bug: mask it)."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    if not isinstance(sqlstate, str):
+        return None
+    if sqlstate in _MUTATION_CLASSES:
+        return _MUTATION_CLASSES[sqlstate]
+    return "validation" if sqlstate.startswith("22") else None

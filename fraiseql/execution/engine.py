@@ -163,7 +163,7 @@ class Engine:
         if isinstance(coerced, list):
             raise RequestError(coerced[0].message, ErrorCode.BAD_USER_INPUT)
         values = [get_argument_values(s.field_def, s.field_node, coerced) for s in plan.sites]
-        return [_bind(root, values) for root in plan.roots if root.kind == "sql"]
+        return [_bind(root, values) for root in plan.roots if root.kind in ("sql", "mutation")]
 
     def _plan(self, query: str, operation_name: str | None, document: Any,
               operation: OperationDefinitionNode, types: dict[str, Any],
@@ -186,6 +186,9 @@ class Engine:
     async def _execute(self, plan: Plan, site_values: list[dict[str, Any]],
                        coerced: dict[str, Any], raw: dict[str, Any],
                        context: dict[str, Any] | None, errors: _Errors) -> list[tuple[str, bytes]]:
+        if plan.operation == "mutation":
+            from fraiseql.execution.mutations import run_mutations
+            return await run_mutations(self, plan, site_values, raw, context, errors)
         parts: list[tuple[str, bytes]] = []
         sql_roots = [r for r in plan.roots if r.kind == "sql"]
         results: dict[str, bytes | None] = {}
@@ -267,12 +270,13 @@ class Engine:
                    extensions={"errorId": error_id})
 
     async def _run_graphql(self, plan: Plan, raw: dict[str, Any],
-                           context: dict[str, Any] | None, errors: _Errors) -> dict[str, bytes]:
+                           context: dict[str, Any] | None, errors: _Errors,
+                           document: Any = None) -> dict[str, bytes]:
         from fraiseql.execution.resolver_context import Database
         ctx = dict(context or {})
         ctx.setdefault("db", Database(self))
-        result = execute(self.schema.graphql, plan.graphql_document, variable_values=raw,
-                         context_value=ctx)
+        result = execute(self.schema.graphql, document or plan.graphql_document,
+                         variable_values=raw, context_value=ctx)
         if hasattr(result, "__await__"):
             result = await result
         for error in result.errors or []:
@@ -292,10 +296,15 @@ class Engine:
         return {key: orjson.dumps(value) for key, value in data.items()}
 
 
-def _bind(root: RootPlan, site_values: list[dict[str, Any]]) -> list[Any]:
+def _bind(root: RootPlan, site_values: list[dict[str, Any]],
+          context: dict[str, Any] | None = None) -> list[Any]:
     args = []
     for source in root.params:
-        value: Any = site_values[source.node]
+        if source.context_key is not None:
+            value: Any = (context or {}).get(source.context_key)
+            args.append(None if value is None else source.convert(value))
+            continue
+        value = site_values[source.node]
         for step in source.path:
             value = value[step]
         args.append(source.convert(value))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -21,6 +23,43 @@ class Database:
 
     def __init__(self, engine: Any) -> None:
         self._engine = engine
+        self._conn: Any = None  # set inside transaction(): every call uses it
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        """One connection and transaction for everything the block does (commit or roll back)."""
+        if self._conn is not None:
+            yield self._conn
+            return
+        async with self._engine.pool.acquire() as conn, conn.transaction():
+            self._conn = conn
+            try:
+                yield conn
+            finally:
+                self._conn = None
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        if self._conn is not None:
+            yield self._conn
+        else:
+            async with self._engine.pool.acquire() as conn:
+                yield conn
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        """Run a statement with bound parameters (inside the current transaction, if any)."""
+        async with self._connection() as conn:
+            return await conn.execute(sql, *args)  # type: ignore[no-any-return]
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        """Rows of a query with bound parameters."""
+        async with self._connection() as conn:
+            return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        """The first row of a query with bound parameters, or None."""
+        async with self._connection() as conn:
+            return await conn.fetchrow(sql, *args)
 
     async def find(self, sql_source: str, info: Any, *, where: dict[str, Any] | None = None,
                    order_by: list[dict[str, Any]] | None = None, limit: int | None = None,
@@ -62,7 +101,7 @@ class Database:
                             site=0)
         errors: list[dict[str, Any]] = []
         from fraiseql.execution.engine import _bind
-        async with engine.pool.acquire() as conn:
+        async with self._connection() as conn:
             from fraiseql.execution.engine import _Errors
             collected = _Errors(errors)
             raw = await engine._run_root(conn, plan, _bind(plan, ctx.site_values), collected)

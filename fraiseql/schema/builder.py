@@ -17,13 +17,24 @@ from graphql import GraphQLSchema
 
 from fraiseql.errors import DefinitionError, SchemaBuildError
 from fraiseql.schema.definitions import (
+    MUTATION_OPERATIONS,
+    UNSET,
     EnumDefinition,
+    MutationDefinition,
     QueryDefinition,
     TypeDefinition,
     definition_of,
     location_of,
 )
-from fraiseql.schema.model import ArgumentInfo, FieldInfo, ObjectInfo, RootField, Schema, TypeRef
+from fraiseql.schema.model import (
+    ArgumentInfo,
+    FieldInfo,
+    MutationField,
+    ObjectInfo,
+    RootField,
+    Schema,
+    TypeRef,
+)
 from fraiseql.schema.naming import to_camel
 from fraiseql.schema.resolve import (
     AnnotationError,
@@ -49,6 +60,8 @@ def build_schema(
     resolver = _Resolver(max_page_size)
     for query in queries:
         resolver.add_query(query)
+    for mutation in mutations:
+        resolver.add_mutation(mutation)
     for extra in types:
         resolver.add_class(extra, f"types=[{getattr(extra, '__name__', extra)!r}]")
     resolver.drain()
@@ -56,8 +69,10 @@ def build_schema(
         raise SchemaBuildError(resolver.errors)
     from fraiseql.schema.graphql_types import to_graphql
     graphql_schema: GraphQLSchema = to_graphql(resolver.objects, resolver.roots,
-                                               resolver.enums, resolver.inputs)
-    return Schema(graphql_schema, resolver.objects, resolver.roots, resolver.enums)
+                                               resolver.enums, resolver.inputs,
+                                               resolver.mutations)
+    return Schema(graphql_schema, resolver.objects, resolver.roots, resolver.enums,
+                  resolver.mutations, resolver.inputs)
 
 
 class _Resolver:
@@ -70,6 +85,7 @@ class _Resolver:
         self.inputs: dict[str, ObjectInfo] = {}
         self.enums: dict[str, type] = {}
         self.roots: dict[str, RootField] = {}
+        self.mutations: dict[str, MutationField] = {}
         self._pending: list[type] = []
         self._names: dict[str, Any] = {}
 
@@ -137,7 +153,7 @@ class _Resolver:
             return
         info.fields[graphql_name] = FieldInfo(
             python_name, graphql_name, ref, options.description, default, has_default,
-            options.deprecation_reason)
+            options.deprecation_reason, omittable=raw_default is UNSET)
         self._enqueue(ref)
 
     def _allowed_in(self, kind: str, ref: TypeRef, cls: type, python_name: str) -> bool:
@@ -246,4 +262,118 @@ class _Resolver:
             elif root.object.fields[name].type.named().kind not in ("scalar", "enum"):
                 self.error(f"argument {arg.python_name!r} of query {func.__name__} names a "
                            "non-scalar field", func, "filter on a scalar field")
+
+    # --- mutations -------------------------------------------------------------------
+
+    def add_mutation(self, target: Any) -> None:
+        definition = definition_of(target)
+        if not isinstance(definition, MutationDefinition):
+            self.error(f"{target!r} is not a mutation", target,
+                       "decorate it with @fraiseql.mutation(function='fn_...')")
+            return
+        name = to_camel(definition.name)
+        if name in self.mutations:
+            self.error(f"two mutations are named {name!r}", target, "rename one")
+            return
+        if definition.operation not in MUTATION_OPERATIONS:
+            self.error(f"mutation {name}: operation {definition.operation!r} is not one of "
+                       f"{', '.join(MUTATION_OPERATIONS)}", target, "operation='INSERT', ...")
+        for param in definition.context_params:
+            if not param.isidentifier():
+                self.error(f"mutation {name}: context param {param!r} is not a name", target,
+                           "use request context keys such as 'user_id'")
+        if definition.is_resolver:
+            self._add_resolver_mutation(target, definition, name)
+        else:
+            self._add_function_mutation(target, definition, name)
+
+    def _add_resolver_mutation(self, func: Any, definition: MutationDefinition,
+                               name: str) -> None:
+        annotations = getattr(func, "__annotations__", {})
+        if "return" not in annotations:
+            self.error(f"mutation {name} has no return annotation", func,
+                       f"write `async def {func.__name__}(info, ...) -> MyType: ...`")
+            return
+        try:
+            returns = to_ref(annotations["return"], func.__globals__)
+        except AnnotationError as exc:
+            self.errors.append(definition_error(func, f"mutation {name} return type", exc))
+            return
+        self._enqueue(returns)
+        field = MutationField(name, definition, returns)
+        self._resolve_arguments(func, field, func.__globals__)  # type: ignore[arg-type]
+        self.mutations[name] = field
+
+    def _add_function_mutation(self, cls: Any, definition: MutationDefinition,
+                               name: str) -> None:
+        if not definition.function or not _SQL_NAME.match(definition.function):
+            self.error(f"mutation {name}: function {definition.function!r} is not a plain SQL "
+                       "name", cls, "pass function='fn_create_post' (optionally schema-qualified)")
+            return
+        namespace = vars(__import__("sys").modules[cls.__module__])
+        parts: dict[str, TypeRef] = {}
+        for part in ("input", "success", "error"):
+            raw = cls.__dict__.get("__annotations__", {}).get(part)
+            if raw is None:
+                if part != "error":
+                    self.error(f"mutation {name} declares no {part!r}", cls,
+                               f"annotate `{part}: My{part.capitalize()}Type` in the class")
+                continue
+            try:
+                parts[part] = to_ref(raw, namespace)
+            except AnnotationError as exc:
+                self.errors.append(definition_error(cls, f"mutation {name}.{part}", exc, part))
+                continue
+            self._enqueue(parts[part])
+        self.drain()
+        if "input" not in parts or "success" not in parts:
+            return
+        field = self._function_field(cls, definition, name, parts)
+        if field is not None:
+            self.mutations[name] = field
+
+    def _function_field(self, cls: Any, definition: MutationDefinition, name: str,
+                        parts: dict[str, TypeRef]) -> MutationField | None:
+        input_info = self.inputs.get(parts["input"].name)
+        success = self.objects.get(parts["success"].name)
+        error = self.objects.get(parts["error"].name) if "error" in parts else None
+        if input_info is None:
+            self.error(f"mutation {name}: input must be an @fraiseql.input class", cls,
+                       "decorate the input class with @fraiseql.input")
+            return None
+        if success is None:
+            self.error(f"mutation {name}: success must be an object type", cls,
+                       "use an @fraiseql.success class or a @fraiseql.type(sql_source=...)")
+            return None
+        argument = ArgumentInfo("input", "input", TypeRef("input", False, input_info.name,
+                                                          python=input_info.definition.cls))
+        if success.definition.role != "success":
+            if error is not None:
+                self.error(f"mutation {name}: an error member needs a @fraiseql.success member",
+                           cls, f"decorate {success.name} with @fraiseql.success")
+                return None
+            if success.sql_source is None:
+                self.error(f"mutation {name}: {success.name} has no sql_source", cls,
+                           "return a @fraiseql.type(sql_source=...) or a @fraiseql.success")
+                return None
+            returns = TypeRef("object", False, success.name, python=success.definition.cls)
+            return MutationField(name, definition, returns, input_info, success, None, None,
+                                 {"input": argument})
+        entities = [f for f in success.fields.values()
+                    if f.type.kind == "object" and self.objects[f.type.name].sql_source]
+        if len(entities) > 1:
+            self.error(f"mutation {name}: {success.name} has several sql_source-typed fields "
+                       f"({', '.join(f.python_name for f in entities)})", cls,
+                       "keep one entity field; return the others through cascade")
+            return None
+        if error is not None and error.definition.role != "error":
+            self.error(f"mutation {name}: {error.name} is not an error member", cls,
+                       f"decorate {error.name} with @fraiseql.error")
+            return None
+        if error is None:  # no error member: failures become GraphQL errors
+            returns = TypeRef("object", False, success.name, python=success.definition.cls)
+        else:
+            returns = TypeRef("union", True, f"{name[:1].upper()}{name[1:]}Result")
+        return MutationField(name, definition, returns, input_info, success, error,
+                             entities[0] if entities else None, {"input": argument})
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar, overload
 from fraiseql.schema.definitions import (
     KNOWN_CLASSES,
     EnumDefinition,
+    MutationDefinition,
     QueryDefinition,
     TypeDefinition,
     own_docstring,
@@ -77,6 +78,33 @@ def enum(cls: Any = None, *, name: str | None = None, description: str | None = 
         return target
 
     return wrap(cls) if cls is not None else wrap
+
+
+def success(cls: Any = None, *, name: str | None = None,
+            description: str | None = None) -> Any:
+    """Declare a mutation's success member: its sql_source-typed field gets the entity."""
+    return _class_decorator("type", cls, name=name, description=description, role="success")
+
+
+def error(cls: Any = None, *, name: str | None = None, description: str | None = None) -> Any:
+    """Declare a mutation's error member: ``code``, ``message``, the rest from metadata."""
+    return _class_decorator("type", cls, name=name, description=description, role="error")
+
+
+def mutation(target: Any = None, *, function: str | None = None, name: str | None = None,
+             operation: str = "CUSTOM", context_params: tuple[str, ...] | list[str] = (),
+             description: str | None = None) -> Any:
+    """Declare a mutation: a class naming a PostgreSQL ``function``, or an async resolver."""
+    def wrap(item: Any) -> Any:
+        is_resolver = inspect.iscoroutinefunction(item)
+        default_name = item.__name__ if is_resolver else item.__name__[:1].lower() + item.__name__[1:]
+        item.__fraiseql_definition__ = MutationDefinition(
+            target=item, name=name or default_name, function=function,
+            operation=operation.upper(), context_params=tuple(context_params),
+            description=description or own_docstring(item), is_resolver=is_resolver)
+        return item
+
+    return wrap(target) if target is not None else wrap
 
 
 def query(func: Any = None, *, sql_source: str | None = None, name: str | None = None,

@@ -89,6 +89,7 @@ class TypeDefinition:
     sql_source: str | None = None
     description: str | None = None
     implements: list[type] = field(default_factory=list)
+    role: str | None = None  # "success" | "error" for mutation result members
 
     @property
     def module_globals(self) -> dict[str, Any]:
@@ -115,6 +116,22 @@ class QueryDefinition:
     description: str | None = None
     max_page_size: int | None = None
     is_resolver: bool = False  # an async def that runs in Python with `info`
+
+
+MUTATION_OPERATIONS = ("INSERT", "UPDATE", "DELETE", "CUSTOM")
+
+
+@dataclass
+class MutationDefinition:
+    """A class (SQL function form) or async def (Python form) decorated with @mutation."""
+
+    target: Any
+    name: str
+    function: str | None = None  # the PostgreSQL function, for the SQL form
+    operation: str = "CUSTOM"  # recorded in fraiseql.change_log
+    context_params: tuple[str, ...] = ()  # request values passed as leading arguments
+    description: str | None = None
+    is_resolver: bool = False
 
 
 def definition_of(obj: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from graphql import (
@@ -19,11 +20,12 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     Undefined,
 )
 
 from fraiseql.schema.definitions import UNSET, definition_of, own_docstring
-from fraiseql.schema.model import ObjectInfo, RootField, TypeRef
+from fraiseql.schema.model import MutationField, ObjectInfo, RootField, TypeRef
 from fraiseql.schema.naming import to_camel
 from fraiseql.schema.operators import operators_for
 
@@ -58,9 +60,10 @@ def response_key_resolver(source: Any, info: Any, **_args: Any) -> Any:
 
 
 def to_graphql(objects: dict[str, ObjectInfo], roots: dict[str, RootField],
-               enums: dict[str, type], inputs: dict[str, ObjectInfo]) -> GraphQLSchema:
+               enums: dict[str, type], inputs: dict[str, ObjectInfo],
+               mutations: dict[str, MutationField] | None = None) -> GraphQLSchema:
     """Build the graphql-core schema for a resolved model."""
-    return _Converter(objects, enums, inputs).schema(roots)
+    return _Converter(objects, enums, inputs).schema(roots, mutations or {})
 
 
 class _Converter:
@@ -69,11 +72,33 @@ class _Converter:
         self.objects, self.enums, self.inputs = objects, enums, inputs
         self.named: dict[str, GraphQLNamedType] = {"OrderDirection": ORDER_DIRECTION}
 
-    def schema(self, roots: dict[str, RootField]) -> GraphQLSchema:
+    def schema(self, roots: dict[str, RootField],
+               mutations: dict[str, MutationField]) -> GraphQLSchema:
         query = GraphQLObjectType("Query", lambda: {
             name: self.root_field(root) for name, root in roots.items()})
+        mutation = GraphQLObjectType("Mutation", lambda: {
+            name: self.mutation_field(m) for name, m in mutations.items()}) if mutations else None
         extra = [self.object_type(info) for info in self.objects.values()]
-        return GraphQLSchema(query=query, types=extra)
+        return GraphQLSchema(query=query, mutation=mutation, types=extra)
+
+    def mutation_field(self, m: MutationField) -> GraphQLField:
+        args = {name: GraphQLArgument(self.input(arg.type), out_name=arg.python_name,
+                                      default_value=arg.default if arg.has_default
+                                      and arg.default is not UNSET else Undefined)
+                for name, arg in m.arguments.items()}
+        if m.returns.kind == "union":
+            assert m.success is not None and m.error is not None
+            members = [self.object_type(m.success), self.object_type(m.error)]
+            returns: Any = self.named.get(m.returns.name) or GraphQLUnionType(
+                m.returns.name, members, resolve_type=_typename_of,
+                description=f"The outcome of {m.name}: {members[0].name} or {members[1].name}.")
+            self.named[m.returns.name] = returns
+        else:
+            returns = self.output(m.returns)
+        func = m.definition.target
+        resolve = _mutation_resolver(func) if m.definition.is_resolver else None
+        return GraphQLField(returns, args=args, description=m.definition.description,
+                            resolve=resolve)
 
     # --- output ---------------------------------------------------------------------
 
@@ -139,7 +164,10 @@ class _Converter:
         if info.name not in self.named:
             self.named[info.name] = GraphQLInputObjectType(
                 info.name, lambda: {name: GraphQLInputField(
-                    self.input(f.type), description=f.description,
+                    # An omittable field must be optional in GraphQL, so its type is
+                    # nullable there; an explicit null is refused when binding.
+                    self.input(replace(f.type, nullable=True) if f.omittable else f.type),
+                    description=f.description,
                     default_value=f.default if f.has_default else Undefined,
                     out_name=f.python_name) for name, f in info.fields.items()},
                 description=info.definition.description)
@@ -215,6 +243,20 @@ class _Converter:
                 if f.type.kind == "enum" or (f.type.kind == "scalar" and f.type.scalar.kind != "json")},  # type: ignore[union-attr]
                 description=f"Sort key for {info.name}: set exactly one field.")
         return self.named[name]  # type: ignore[return-value]
+
+
+def _typename_of(value: Any, *_: Any) -> Any:
+    return value.get("__typename") if isinstance(value, dict) else None
+
+
+def _mutation_resolver(func: Any) -> Any:
+    """Run a Python mutation inside its own transaction (see execution/resolver_context)."""
+    async def resolve(_source: Any, info: Any, **kwargs: Any) -> Any:
+        db = info.context["db"]
+        async with db.transaction():
+            return await func(info, **kwargs)
+
+    return resolve
 
 
 def _resolver_for(root: RootField) -> Any:

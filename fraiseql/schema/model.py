@@ -7,7 +7,7 @@ from typing import Any
 
 from graphql import GraphQLSchema
 
-from fraiseql.schema.definitions import QueryDefinition, TypeDefinition
+from fraiseql.schema.definitions import MutationDefinition, QueryDefinition, TypeDefinition
 from fraiseql.schema.scalars import ScalarInfo
 
 
@@ -41,6 +41,7 @@ class FieldInfo:
     default: Any = None
     has_default: bool = False
     deprecation_reason: str | None = None
+    omittable: bool = False  # `= fraiseql.UNSET`: may be absent, yet not null if non-null
 
 
 @dataclass
@@ -90,6 +91,32 @@ class RootField:
 
 
 @dataclass
+class MutationField:
+    """A root mutation field: a PostgreSQL function (or a resolver) and its result types."""
+
+    name: str
+    definition: MutationDefinition
+    returns: TypeRef  # the union (nullable) or, in the direct form, the entity type
+    input: ObjectInfo | None = None
+    success: ObjectInfo | None = None
+    error: ObjectInfo | None = None
+    entity_field: FieldInfo | None = None  # the success member's sql_source-typed field
+    arguments: dict[str, ArgumentInfo] = field(default_factory=dict)
+
+    @property
+    def function(self) -> str | None:
+        return self.definition.function
+
+    @property
+    def context_params(self) -> tuple[str, ...]:
+        return self.definition.context_params
+
+    @property
+    def union_name(self) -> str:
+        return f"{self.name[:1].upper()}{self.name[1:]}Result"
+
+
+@dataclass
 class Schema:
     """A built schema: the graphql-core schema plus what the compiler needs."""
 
@@ -97,7 +124,8 @@ class Schema:
     objects: dict[str, ObjectInfo]
     queries: dict[str, RootField]
     enums: dict[str, type]
-    mutations: dict[str, Any] = field(default_factory=dict)
+    mutations: dict[str, MutationField] = field(default_factory=dict)
+    inputs: dict[str, ObjectInfo] = field(default_factory=dict)
 
     def sdl(self) -> str:
         """The schema in GraphQL SDL."""
