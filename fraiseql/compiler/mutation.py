@@ -96,7 +96,9 @@ def _member_json(projector: Projector, mutation: MutationField, nodes: list[Any]
                           for f in _entity_fields(projector.ctx, mutation.error)})
     failed, error_shape = projector.member_object(mutation.error, nodes, error_sources,
                                                   "r.metadata")
-    merged = {**(error_shape or {}), **(shape or {})} if isinstance(shape, dict) else shape
+    # Only one member is ever returned; a key both declare keeps the success side's shape.
+    merged = {**error_shape, **shape} if isinstance(shape, dict) and isinstance(
+        error_shape, dict) else shape
     return f"CASE WHEN r.succeeded THEN {built} ELSE {failed} END", merged
 
 

@@ -88,7 +88,7 @@ class _Converter:
                 for name, arg in m.arguments.items()}
         if m.returns.kind == "union":
             assert m.success is not None and m.error is not None
-            members = [self.object_type(m.success), self.object_type(m.error)]
+            members: Any = [self.object_type(m.success), self.object_type(m.error)]
             returns: Any = self.named.get(m.returns.name) or GraphQLUnionType(
                 m.returns.name, members, resolve_type=_typename_of,
                 description=f"The outcome of {m.name}: {members[0].name} or {members[1].name}.")
