@@ -138,6 +138,134 @@ async def top_posts(info, count: int = 5) -> list[Post]:  # type: ignore[no-unty
         order_by=[{"viewCount": "DESC"}], limit=count)
 
 
+# --- writes: PostgreSQL functions in db/004_mutations.sql ------------------------------
+
+
+@fraiseql.input
+class CreatePostInput:
+    """A new post."""
+
+    author_id: ID
+    title: str
+    body: str
+    status: PostStatus = fraiseql.UNSET  # absent: draft
+    tag_slugs: list[str] = fraiseql.UNSET  # absent: no tags
+
+
+@fraiseql.success
+class CreatePostSuccess:
+    """The post was created."""
+
+    post: Post
+    message: str | None
+
+
+@fraiseql.error
+class CreatePostError:
+    """The post was not created."""
+
+    message: str | None
+    code: str
+    conflicting_id: ID | None = None
+    field: str | None = None
+
+
+@fraiseql.mutation(function="fn_create_post", operation="INSERT")
+class CreatePost:
+    """Write a new post."""
+
+    input: CreatePostInput
+    success: CreatePostSuccess
+    error: CreatePostError
+
+
+@fraiseql.input
+class UpdatePostInput:
+    """Changes to a post: omitted fields stay as they are."""
+
+    id: ID
+    title: str = fraiseql.UNSET
+    body: str = fraiseql.UNSET
+    status: PostStatus = fraiseql.UNSET
+
+
+@fraiseql.success
+class UpdatePostSuccess:
+    """The post after the change (unchanged for a no-op)."""
+
+    post: Post
+    message: str | None
+    updated_fields: list[str] | None
+
+
+@fraiseql.error
+class UpdatePostError:
+    """The post was not changed."""
+
+    message: str | None
+    code: str
+    field: str | None = None
+
+
+@fraiseql.mutation(function="fn_update_post", operation="UPDATE")
+class UpdatePost:
+    """Change a post's title, body or status."""
+
+    input: UpdatePostInput
+    success: UpdatePostSuccess
+    error: UpdatePostError
+
+
+@fraiseql.input
+class DeletePostInput:
+    """The post to delete."""
+
+    id: ID
+
+
+@fraiseql.success
+class DeletePostSuccess:
+    """The post as it was before it was deleted."""
+
+    post: Post
+    message: str | None
+
+
+@fraiseql.error
+class DeletePostError:
+    """The post was not deleted."""
+
+    message: str | None
+    code: str
+
+
+@fraiseql.mutation(function="fn_delete_post", operation="DELETE")
+class DeletePost:
+    """Delete a post with its comments."""
+
+    input: DeletePostInput
+    success: DeletePostSuccess
+    error: DeletePostError
+
+
+@fraiseql.input
+class AddCommentInput:
+    """A reader's reply."""
+
+    post_id: ID
+    author_id: ID
+    body: str
+
+
+@fraiseql.mutation(function="fn_add_comment", operation="INSERT")
+class AddComment:
+    """Reply to a post; failures are GraphQL errors (NOT_FOUND, VALIDATION)."""
+
+    input: AddCommentInput
+    success: Comment
+
+
 schema = fraiseql.build_schema(
-    queries=[posts, post, users, user, user_by_username, comments, tags, top_posts])
+    queries=[posts, post, users, user, user_by_username, comments, tags, top_posts],
+    mutations=[CreatePost, UpdatePost, DeletePost, AddComment])
 app = fraiseql.create_app(schema)
