@@ -61,6 +61,20 @@ class Database:
         async with self._connection() as conn:
             return await conn.fetchrow(sql, *args)
 
+    async def record_change(self, entity_type: str, entity_id: str, operation: str,
+                            mutation: str, *, entity_after: Any = None,
+                            entity_before: Any = None,
+                            updated_fields: list[str] | None = None) -> None:
+        """Write the change-log row for a Python mutation (in its transaction)."""
+        await self.execute(
+            "INSERT INTO fraiseql.change_log (entity_type, entity_id, operation, entity_after, "
+            "entity_before, updated_fields, mutation) "
+            "VALUES ($1, $2, $3, $4::text::jsonb, $5::text::jsonb, $6, $7)",
+            entity_type, str(entity_id), operation.upper(),
+            None if entity_after is None else orjson.dumps(entity_after).decode(),
+            None if entity_before is None else orjson.dumps(entity_before).decode(),
+            updated_fields, mutation)
+
     async def find(self, sql_source: str, info: Any, *, where: dict[str, Any] | None = None,
                    order_by: list[dict[str, Any]] | None = None, limit: int | None = None,
                    offset: int | None = None, **equals: Any) -> list[Any]:
