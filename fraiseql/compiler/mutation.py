@@ -127,8 +127,9 @@ def input_json(value: Any, info: ObjectInfo, schema: Any) -> str:
 
 
 def check_input(value: Any, info: ObjectInfo, schema: Any, path: tuple[str, ...]) -> None:
-    """What GraphQL coercion cannot say: a required String or ID may not be blank, and
-    an omittable (``= UNSET``) non-null field may be absent but not null."""
+    """What GraphQL coercion cannot say: a required ID may not be blank (a String may:
+    whether it must say something is the function's business rule), and an omittable
+    (``= UNSET``) non-null field may be absent but not null."""
     if not isinstance(value, dict):
         return
     for f in info.fields.values():
@@ -139,7 +140,7 @@ def check_input(value: Any, info: ObjectInfo, schema: Any, path: tuple[str, ...]
         if item is None and f.omittable and not f.type.nullable:
             raise bad_input(f"{where} may be omitted but not null")
         if f.type.kind == "scalar" and not f.type.nullable and isinstance(item, str) \
-                and f.type.scalar is not None and f.type.scalar.kind in ("string", "id") \
+                and f.type.scalar is not None and f.type.scalar.kind == "id" \
                 and not item.strip():
             raise bad_input(f"{where} must not be empty")
         nested = schema.inputs.get(f.type.named().name)
