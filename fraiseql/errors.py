@@ -36,6 +36,11 @@ class ErrorCode(str, Enum):
     RATE_LIMITED = "RATE_LIMITED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Error classes of a mutation without an error member, in upper case (the
+    # other classes, NOT_FOUND, CONFLICT, FORBIDDEN and TIMEOUT, are above).
+    VALIDATION = "VALIDATION"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FAILED = "FAILED"
 
 
 class FraiseQLError(Exception):
