@@ -17,20 +17,24 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Install the framework SQL files and name them."""
+    """Install or upgrade the framework SQL and say what was applied."""
     from fraiseql.cli.common import connect, database_url, mask_url
     from fraiseql.cli.common import run as run_async
-    from fraiseql.ops.migrations import framework_files, install_framework
+    from fraiseql.ops.migrations import framework_version, install_framework
     url = database_url(args.database_url)
 
-    async def install() -> None:
+    async def install() -> list[str]:
         conn = await connect(url)
         try:
-            await install_framework(conn)
+            return await install_framework(conn)
         finally:
             await conn.close()
 
-    run_async(install())
-    files = ", ".join(file.filename for file in framework_files())
-    print(f"installed the framework SQL ({files}) in {mask_url(url)}")
+    applied: list[str] = run_async(install())
+    version = framework_version()
+    if applied:
+        print(f"installed the framework SQL version {version} ({', '.join(applied)}) "
+              f"in {mask_url(url)}")
+    else:
+        print(f"the framework SQL is up to date (version {version}) in {mask_url(url)}")
     return 0

@@ -1,5 +1,12 @@
 """Framework SQL install and project migrations: each file once, in order, under a lock.
 
+Framework SQL (``fraiseql/sql``) is versioned like procrastinate's: numbered
+migrations ``migrations/NNNN_name.sql`` and ``schema.sql``, the whole current
+schema written out. A fresh database runs ``schema.sql`` and records every
+migration as applied in ``fraiseql.framework_migrations``; an installed one gets
+the migrations it lacks, in order, each in its own transaction with its ledger
+row. ``fraiseql.schema_version`` holds the highest migration applied.
+
 Project migrations are the ``*.sql`` files of one directory (``db/``), applied in
 lexical order of their names. Each file runs in its own transaction together
 with its row in ``fraiseql.migrations``, so a file is either applied and
@@ -10,6 +17,7 @@ re-applied: the database would silently disagree with the repository.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,21 +57,84 @@ def read_sql_files(directory: Path) -> list[SqlFile]:
     return [_sql_file(p.name, p.read_bytes()) for p in paths]
 
 
+@dataclass(frozen=True)
+class FrameworkMigration:
+    """One framework migration: ``0002_mutations.sql`` is version 2, name ``mutations``."""
+
+    version: int
+    name: str
+    file: SqlFile
+
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
 def framework_files() -> list[SqlFile]:
-    """The framework's own SQL files (``fraiseql/sql/*.sql``) in lexical order."""
-    folder = resources.files("fraiseql") / "sql"
-    entries = sorted((e for e in folder.iterdir() if e.name.endswith(".sql")), key=lambda e: e.name)
-    return [_sql_file(e.name, e.read_bytes()) for e in entries]
+    """The framework's migrations (``fraiseql/sql/migrations/NNNN_name.sql``) in order."""
+    return [migration.file for migration in framework_migrations()]
 
 
-async def install_framework(conn: asyncpg.Connection) -> None:
-    """Create or update the ``fraiseql`` schema (idempotent)."""
-    async with conn.transaction():
-        # Transaction-scoped: released by COMMIT/ROLLBACK whatever happens. Two
-        # concurrent "CREATE ... IF NOT EXISTS" can otherwise both try to create.
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
-        for file in framework_files():
-            await _run(conn, file, origin="fraiseql/sql")
+def framework_migrations() -> list[FrameworkMigration]:
+    """The framework's migrations, numbered 1, 2, ... without gaps."""
+    folder = resources.files("fraiseql") / "sql" / "migrations"
+    migrations = []
+    for entry in sorted((e for e in folder.iterdir() if e.name.endswith(".sql")),
+                        key=lambda e: e.name):
+        match = _MIGRATION_NAME.match(entry.name)
+        if match is None:
+            raise DatabaseSetupError(f"fraiseql/sql/migrations/{entry.name}: not named "
+                                     "NNNN_name.sql (a broken fraiseql installation)")
+        migrations.append(FrameworkMigration(int(match[1]), match[2],
+                                             _sql_file(entry.name, entry.read_bytes())))
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(migrations) + 1)):
+        raise DatabaseSetupError(f"fraiseql/sql/migrations: versions {versions} are not "
+                                 "1, 2, ... without gaps (a broken fraiseql installation)")
+    return migrations
+
+
+def framework_schema() -> SqlFile:
+    """``fraiseql/sql/schema.sql``: the whole current framework schema, for fresh installs."""
+    entry = resources.files("fraiseql") / "sql" / "schema.sql"
+    return _sql_file(entry.name, entry.read_bytes())
+
+
+def framework_version() -> int:
+    """The version a database has once this fraiseql installed it: the last migration's."""
+    return framework_migrations()[-1].version
+
+
+async def install_framework(conn: asyncpg.Connection) -> list[str]:
+    """Create or upgrade the ``fraiseql`` schema (idempotent); the migrations it recorded.
+
+    A fresh database runs ``schema.sql`` and records every migration; an installed
+    one runs the migrations it lacks. Returns their file names, [] when up to date.
+    """
+    migrations = framework_migrations()
+    async with _migration_lock(conn):
+        state = await _framework_state(conn)
+        if state == "absent":
+            async with conn.transaction():
+                await _run(conn, framework_schema(), origin="fraiseql/sql")
+                for migration in migrations:
+                    await _record_framework(conn, migration)
+            return [m.file.filename for m in migrations]
+        # "legacy": installed by the former 000_framework.sql, before this ledger
+        # existed; 0001 re-creates what is missing and records itself like the rest.
+        applied = await _framework_applied(conn) if state == "ledger" else {}
+        for migration in migrations:
+            recorded = applied.get(migration.version)
+            if recorded is not None and recorded != migration.name:
+                raise DatabaseSetupError(
+                    f"framework migration {migration.version} is recorded as {recorded!r} "
+                    f"but this fraiseql names it {migration.name!r}: the database was "
+                    "installed by an incompatible fraiseql version")
+        todo = [m for m in migrations if m.version not in applied]
+        for migration in todo:
+            async with conn.transaction():
+                await _run(conn, migration.file, origin="fraiseql/sql/migrations")
+                await _record_framework(conn, migration)
+    return [m.file.filename for m in todo]
 
 
 async def apply_migrations(conn: asyncpg.Connection, directory: Path) -> list[str]:
@@ -116,6 +187,33 @@ async def _migration_lock(conn: asyncpg.Connection) -> AsyncIterator[None]:
 
 async def _framework_installed(conn: asyncpg.Connection) -> bool:
     return bool(await conn.fetchval("SELECT to_regclass('fraiseql.migrations') IS NOT NULL"))
+
+
+async def _framework_state(conn: asyncpg.Connection) -> str:
+    """``absent`` (nothing installed), ``legacy`` (no framework ledger yet) or ``ledger``."""
+    row = await conn.fetchrow(
+        "SELECT to_regclass('fraiseql.framework_migrations') IS NOT NULL AS ledger,"
+        " to_regclass('fraiseql.schema_version') IS NOT NULL AS version")
+    assert row is not None
+    if row["ledger"]:
+        return "ledger"
+    return "legacy" if row["version"] else "absent"
+
+
+async def _framework_applied(conn: asyncpg.Connection) -> dict[int, str]:
+    rows = await conn.fetch("SELECT version, name FROM fraiseql.framework_migrations")
+    return {row["version"]: row["name"] for row in rows}
+
+
+async def _record_framework(conn: asyncpg.Connection, migration: FrameworkMigration) -> None:
+    await conn.execute("INSERT INTO fraiseql.framework_migrations (version, name) VALUES ($1, $2)",
+                       migration.version, migration.name)
+    # Never lowered: a newer fraiseql may have installed later versions already.
+    await conn.execute(
+        "INSERT INTO fraiseql.schema_version (singleton, version) VALUES (true, $1)"
+        " ON CONFLICT (singleton) DO UPDATE SET version = excluded.version, installed_at = now()"
+        " WHERE fraiseql.schema_version.version < excluded.version",
+        migration.version)
 
 
 async def _applied(conn: asyncpg.Connection) -> dict[str, str]:

@@ -193,6 +193,9 @@ def test_check_passes_on_the_blog_database(blog_db_url: str) -> None:
     for view in ("v_comment", "v_post", "v_tag", "v_user"):
         assert f"  {view} " in done.stdout
     assert "OK: 4 view(s) match their types" in done.stdout
+    for mutation in ("addComment", "createPost", "deletePost", "updatePost"):
+        assert f"  {mutation}  fn_" in done.stdout
+    assert "; 4 mutation function(s) match their declarations" in done.stdout
 
 
 async def test_check_reports_each_mismatch_precisely(fresh_blog_db_url: str) -> None:
@@ -231,6 +234,103 @@ async def test_check_reports_a_missing_view_and_a_bad_data_column(
     assert done.returncode == 1
     assert "v_tag: expected a view or table named v_tag, found none" in done.stdout
     assert "v_user: expected a column data of type jsonb, found data of type text" in done.stdout
+
+
+async def test_check_reports_a_missing_function_and_a_wrong_return_type(
+        fresh_blog_db_url: str) -> None:
+    await execute(fresh_blog_db_url, """
+        DROP FUNCTION fn_create_post(jsonb);
+        DROP FUNCTION fn_update_post(jsonb);
+        CREATE FUNCTION fn_update_post(input jsonb) RETURNS jsonb
+        LANGUAGE sql AS $$ SELECT input $$;
+    """)
+    done = fraiseql("check", BLOG, "--database-url", fresh_blog_db_url)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "  createPost  fn_create_post(jsonb)  1 problem(s)\n" in done.stdout
+    assert "  deletePost  fn_delete_post(jsonb)  ok\n" in done.stdout
+    problems = done.stdout.split("\nproblems:\n")[1].split("\n\n")[0].splitlines()
+    assert problems == [
+        ("  createPost: expected a function fn_create_post(jsonb) returning "
+         "fraiseql.mutation_result, found none"),
+        "  updatePost: fn_update_post(jsonb) returns jsonb, expected fraiseql.mutation_result",
+    ]
+    assert "FAILED: 2 problem(s) in 0 of 4 view(s) and 2 of 4 mutation function(s)" \
+        in done.stdout
+
+
+CONTEXT_APP = """
+import fraiseql
+from fraiseql import ID
+
+
+@fraiseql.type(sql_source="v_item")
+class Item:
+    id: ID
+    name: str
+
+
+@fraiseql.query
+def items(limit: int = 20) -> list[Item]:
+    ...
+
+
+@fraiseql.input
+class RenameInput:
+    id: ID
+    name: str
+
+
+@fraiseql.mutation(function="app.fn_rename", context_params=("tenant_id", "user_id"))
+class Rename:
+    input: RenameInput
+    success: Item
+
+
+@fraiseql.mutation(function="fn_touch")
+class Touch:
+    input: RenameInput
+    success: Item
+
+
+schema = fraiseql.build_schema(queries=[items], mutations=[Rename, Touch])
+app = fraiseql.create_app(schema)
+"""
+
+
+async def test_check_expects_context_params_as_leading_text_arguments(
+        empty_db_url: str, tmp_path: Path) -> None:
+    (tmp_path / "ctxapp.py").write_text(CONTEXT_APP)
+    assert fraiseql("install", "--database-url", empty_db_url).returncode == 0
+    await execute(empty_db_url, """
+        CREATE VIEW v_item AS SELECT '1' AS id, jsonb_build_object('id', '1', 'name', 'a') AS data;
+        CREATE SCHEMA app;
+        CREATE FUNCTION app.fn_rename(tenant_id uuid, user_id text, input jsonb)
+        RETURNS fraiseql.mutation_result LANGUAGE sql
+        AS $$ SELECT fraiseql.noop('Item', '1', input) $$;
+        CREATE FUNCTION app.fn_touch(input jsonb) RETURNS fraiseql.mutation_result LANGUAGE sql
+        AS $$ SELECT fraiseql.noop('Item', '1', input) $$;
+    """)
+    done = fraiseql("check", "ctxapp:app", "--database-url", empty_db_url, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "  rename  app.fn_rename(text, text, jsonb)  1 problem(s)\n" in done.stdout
+    assert (
+        "  rename: expected a function app.fn_rename(text, text, jsonb) returning "
+        "fraiseql.mutation_result (context params tenant_id, user_id, then the input), "
+        "found app.fn_rename(uuid, text, jsonb)\n") in done.stdout
+    assert (
+        "  touch: expected a function fn_touch(jsonb) returning fraiseql.mutation_result, "
+        "found none on the search_path (\"$user\", public), only app.fn_touch(jsonb)\n"
+    ) in done.stdout
+    await execute(empty_db_url, """
+        DROP FUNCTION app.fn_rename(uuid, text, jsonb);
+        CREATE FUNCTION app.fn_rename(tenant_id text, user_id text, input jsonb)
+        RETURNS fraiseql.mutation_result LANGUAGE sql
+        AS $$ SELECT fraiseql.noop('Item', '1', input) $$;
+        ALTER FUNCTION app.fn_touch(jsonb) SET SCHEMA public;
+    """)
+    done = fraiseql("check", "ctxapp:app", "--database-url", empty_db_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "; 2 mutation function(s) match their declarations" in done.stdout
 
 
 def test_unreachable_database_is_named_with_its_password_masked() -> None:
@@ -281,10 +381,14 @@ async def test_migrate_applies_pending_files_then_is_up_to_date(empty_db_url: st
 
 
 async def test_install_is_idempotent(empty_db_url: str) -> None:
-    for _ in range(2):
-        done = fraiseql("install", "--database-url", empty_db_url)
-        assert done.returncode == 0, done.stderr
-        assert done.stdout.startswith("installed the framework SQL (000_framework.sql)")
+    from fraiseql.ops.migrations import framework_files, framework_version
+    version, files = framework_version(), ", ".join(f.filename for f in framework_files())
+    done = fraiseql("install", "--database-url", empty_db_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"installed the framework SQL version {version} ({files}) in ")
+    done = fraiseql("install", "--database-url", empty_db_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"the framework SQL is up to date (version {version}) in ")
     rows = await fetch(empty_db_url, "SELECT to_regclass('fraiseql.migrations') IS NOT NULL")
     assert rows[0][0] is True
 

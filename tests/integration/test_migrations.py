@@ -9,10 +9,15 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+import fraiseql.ops.migrations as migrations_module
 from fraiseql.errors import DatabaseSetupError
 from fraiseql.ops.migrations import (
     LOCK_KEY,
+    FrameworkMigration,
+    SqlFile,
     apply_migrations,
+    framework_migrations,
+    framework_version,
     install_framework,
     pending_migrations,
 )
@@ -83,7 +88,7 @@ async def advisory_locks_held(conn: asyncpg.Connection) -> int:
 
 
 async def test_install_creates_the_framework_schema(installed: asyncpg.Connection) -> None:
-    assert await installed.fetchval("SELECT version FROM fraiseql.schema_version") == 1
+    assert await installed.fetchval("SELECT version FROM fraiseql.schema_version") == framework_version()
     columns = await installed.fetch(
         "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
         " WHERE table_schema = 'fraiseql' AND table_name = 'migrations' ORDER BY ordinal_position"
@@ -106,7 +111,7 @@ async def test_install_is_idempotent(installed: asyncpg.Connection, project: Pat
     await install_framework(installed)
     await install_framework(installed)
     assert await installed.fetchval("SELECT count(*) FROM fraiseql.schema_version") == 1
-    assert await installed.fetchval("SELECT version FROM fraiseql.schema_version") == 1
+    assert await installed.fetchval("SELECT version FROM fraiseql.schema_version") == framework_version()
     # Reinstalling must not forget what was migrated.
     assert await recorded(installed) == ["001_a.sql", "002_b.sql", "010_c.sql", "10_d.sql"]
 
@@ -121,9 +126,66 @@ async def test_concurrent_installs_do_not_collide(empty_db_url: str) -> None:
     conns = [await asyncpg.connect(empty_db_url) for _ in range(4)]
     try:
         await asyncio.gather(*(install_framework(c) for c in conns))
-        assert await conns[0].fetchval("SELECT version FROM fraiseql.schema_version") == 1
+        assert await conns[0].fetchval("SELECT version FROM fraiseql.schema_version") == framework_version()
     finally:
         await asyncio.gather(*(c.close() for c in conns))
+
+
+def with_extra_framework_migration(monkeypatch: pytest.MonkeyPatch, sql: str,
+                                   name: str = "extra") -> FrameworkMigration:
+    """Pretend this fraiseql has one more framework migration than it ships."""
+    shipped = framework_migrations()
+    version = shipped[-1].version + 1
+    extra = FrameworkMigration(version, name, SqlFile(f"{version:04d}_{name}.sql", sql, ""))
+    monkeypatch.setattr(migrations_module, "framework_migrations", lambda: [*shipped, extra])
+    return extra
+
+
+async def test_install_applies_a_new_framework_migration_once(
+        installed: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = with_extra_framework_migration(
+        monkeypatch, "CREATE TABLE fraiseql.extra (x int);\n", "extra_table")
+    assert await install_framework(installed) == [extra.file.filename]
+    assert await install_framework(installed) == []
+    assert await installed.fetchval("SELECT version FROM fraiseql.schema_version") == extra.version
+    assert await installed.fetchval("SELECT name FROM fraiseql.framework_migrations"
+                                    " WHERE version = $1", extra.version) == "extra_table"
+    assert await installed.fetchval("SELECT to_regclass('fraiseql.extra') IS NOT NULL")
+    assert await advisory_locks_held(installed) == 0
+
+
+async def test_failing_framework_migration_rolls_back_with_its_record(
+        installed: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = framework_version()
+    extra = with_extra_framework_migration(
+        monkeypatch, "CREATE TABLE fraiseql.half (x int);\nSELECT 1 / 0;\n", "broken")
+    with pytest.raises(DatabaseSetupError,
+                       match=rf"fraiseql/sql/migrations/{extra.file.filename}: division by zero"):
+        await install_framework(installed)
+    assert await installed.fetchval("SELECT to_regclass('fraiseql.half')") is None
+    assert await installed.fetchval("SELECT max(version) FROM fraiseql.framework_migrations") \
+        == before
+    assert await installed.fetchval("SELECT version FROM fraiseql.schema_version") == before
+    assert await advisory_locks_held(installed) == 0
+
+
+async def test_fresh_install_of_a_broken_schema_leaves_nothing(
+        conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(migrations_module, "framework_schema",
+                        lambda: SqlFile("schema.sql", "CREATE SCHEMA fraiseql;\nSELEC 1;\n", ""))
+    with pytest.raises(DatabaseSetupError, match=r"fraiseql/sql/schema\.sql line 2: syntax"):
+        await install_framework(conn)
+    assert await conn.fetchval("SELECT to_regnamespace('fraiseql')") is None
+    assert await advisory_locks_held(conn) == 0
+
+
+async def test_a_differently_named_framework_migration_is_refused(
+        installed: asyncpg.Connection) -> None:
+    await installed.execute("UPDATE fraiseql.framework_migrations SET name = 'other'"
+                            " WHERE version = 2")
+    with pytest.raises(DatabaseSetupError, match="framework migration 2 is recorded as 'other'"):
+        await install_framework(installed)
+    assert await advisory_locks_held(installed) == 0
 
 
 # --- apply_migrations --------------------------------------------------------------
@@ -336,7 +398,7 @@ async def test_blog_clone_has_every_blog_migration(blog_db_url: str) -> None:
     conn = await asyncpg.connect(blog_db_url)
     try:
         assert await recorded(conn) == blog_files()
-        assert await conn.fetchval("SELECT version FROM fraiseql.schema_version") == 1
+        assert await conn.fetchval("SELECT version FROM fraiseql.schema_version") == framework_version()
     finally:
         await conn.close()
 
