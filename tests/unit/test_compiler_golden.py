@@ -70,7 +70,7 @@ def render(plan: Plan, params: list[list[Any]]) -> tuple[str, str]:
     by_key: dict[str, list[Any]] = {}
     bound = iter(params)
     for root in plan.roots:
-        if root.kind == "sql":
+        if root.kind in ("sql", "mutation"):
             sql_lines += [f"-- root: {root.key}", root.sql]
             by_key[root.key] = next(bound)
         else:
@@ -100,7 +100,7 @@ def test_golden(case: str, engine: Engine) -> None:
     variables = json.loads(variables_file.read_text()) if variables_file.exists() else None
     plan = engine.compile(query, variables)
     params = engine.bind(plan, variables)
-    sql_roots = [root for root in plan.roots if root.kind == "sql"]
+    sql_roots = [root for root in plan.roots if root.kind in ("sql", "mutation")]
     assert len(params) == len(sql_roots)
     for root, values in zip(sql_roots, params):
         check_statement(root.sql, values)
