@@ -56,9 +56,9 @@ def compile_mutation(ctx: CompileContext, mutation: MutationField, key: str,
     assert mutation.input is not None and mutation.success is not None
     args = [params.add(ParamSource(-1, (), to_text, context_key=name), "text")
             for name in mutation.context_params]
-    input_info = mutation.input
+    input_info, schema = mutation.input, ctx.schema  # not ctx: the plan outlives it
     args.append(param(params, site, ("input",),
-                      lambda value: input_json(value, input_info, ctx.schema), "jsonb"))
+                      lambda value: input_json(value, input_info, schema), "jsonb"))
     log_args = [params.add(ParamSource(-1, (), to_text, context_key=name), "text")
                 for name in LOG_CONTEXT]
     projector = Projector(ctx, params)
