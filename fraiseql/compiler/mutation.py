@@ -123,6 +123,8 @@ def _error_fields(ctx: CompileContext, mutation: MutationField, nodes: list[Any]
 def input_json(value: Any, info: ObjectInfo, schema: Any) -> str:
     """The coerced input object as the JSONB text the function receives."""
     check_input(value, info, schema, ("input",))
+    if _has_nul(value):
+        raise bad_input("the input contains a NUL character, which PostgreSQL cannot store")
     return orjson.dumps(value, default=_json_default).decode()
 
 
@@ -147,6 +149,16 @@ def check_input(value: Any, info: ObjectInfo, schema: Any, path: tuple[str, ...]
         if nested is not None:
             for element in item if isinstance(item, list) else [item]:
                 check_input(element, nested, schema, (*path, f.graphql_name))
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _json_default(value: Any) -> Any:

@@ -10,6 +10,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    is_non_null_type,
 )
 
 from fraiseql.compiler.context import CompileContext, SourceInfo, param
@@ -47,7 +48,8 @@ def compile_operation(schema: Schema, document: DocumentNode, operation: Operati
             continue
         root = schema.queries.get(name) if op_type == "query" else None
         if root is None or root.sql_source is None:
-            python = RootPlan(key, "graphql", path_name=name)
+            python = RootPlan(key, "graphql", path_name=name,
+                              nullable=not is_non_null_type(root_type.fields[name].type))
             if op_type == "mutation":  # each runs alone, in document order
                 python.document = _only_fields(document, operation, nodes)
             roots.append(python)

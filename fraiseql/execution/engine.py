@@ -206,7 +206,10 @@ class Engine:
                     return []  # a non-null root failed: data is null (errors say why)
                 parts.append((root.key, value if value is not None else b"null"))
             else:
-                parts.append((root.key, python_values.get(root.key, b"null")))
+                value = python_values.get(root.key)
+                if value in (None, b"null") and not root.nullable:
+                    return []
+                parts.append((root.key, value if value is not None else b"null"))
         return parts
 
     async def _run_sql(self, roots: list[RootPlan], site_values: list[dict[str, Any]],

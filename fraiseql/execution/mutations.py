@@ -46,6 +46,7 @@ async def run_mutations(engine: Any, plan: Plan, site_values: list[dict[str, Any
         else:
             values = await engine._run_graphql(plan, raw, context, errors, root.document)
             value = values.get(root.key)
+            value = None if value == b"null" else value
         if value is None and not root.nullable:
             return []
         parts.append((root.key, value if value is not None else b"null"))
