@@ -12,6 +12,7 @@ from graphql import (
     get_named_type,
     is_non_null_type,
 )
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 from fraiseql.compiler.context import CompileContext, SourceInfo, param
 from fraiseql.compiler.mutation import compile_mutation
@@ -49,7 +50,7 @@ def compile_operation(schema: Schema, document: DocumentNode, operation: Operati
         root = schema.queries.get(name) if op_type == "query" else None
         if root is None or root.sql_source is None:
             python = RootPlan(key, "graphql", path_name=name,
-                              nullable=not is_non_null_type(root_type.fields[name].type))
+                              nullable=not is_non_null_type(_field_type(root_type, name)))
             if op_type == "mutation":  # each runs alone, in document order
                 python.document = _only_fields(document, operation, nodes)
             roots.append(python)
@@ -139,6 +140,13 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
     return (f"SELECT coalesce(json_agg({projection} ORDER BY d.n), '[]'::json) FROM "
             f"(SELECT v.data, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
             f"WHERE {where_sql}{order_sql}{page}) AS d")
+
+
+def _field_type(root_type: Any, name: str) -> Any:
+    """A root field's type, introspection's __schema and __type included."""
+    if name in root_type.fields:
+        return root_type.fields[name].type
+    return {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}[name].type
 
 
 def _only_fields(document: DocumentNode, operation: OperationDefinitionNode,
