@@ -52,12 +52,10 @@ class CompileContext:
 
     def add_site(self, field_def: Any, field_node: Any) -> int:
         """Record a field with arguments; returns its index and computes its values."""
-        from graphql.execution.values import get_argument_values
-        self.sites.append(ArgumentSite(field_def, field_node))
-        try:
-            self.site_values.append(get_argument_values(field_def, field_node, self.variables))
-        except Exception as exc:  # graphql-core raises GraphQLError for bad values
-            raise GraphQLRequestError(str(exc), ErrorCode.BAD_USER_INPUT) from exc
+        from fraiseql.compiler.binding import argument_template
+        template = argument_template(field_def, field_node)
+        self.sites.append(ArgumentSite(template))
+        self.site_values.append(template(self.variables))
         return len(self.sites) - 1
 
 

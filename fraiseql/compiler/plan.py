@@ -23,10 +23,9 @@ Shape = dict[str, tuple[bool, Any]] | ListShape | None
 
 @dataclass(frozen=True)
 class ArgumentSite:
-    """A field node with arguments; its values are computed once per request."""
+    """A field with arguments; ``values`` maps coerced variables to its argument values."""
 
-    field_def: Any  # graphql.GraphQLField
-    field_node: Any  # graphql.FieldNode
+    values: Any  # Callable[[dict[str, Any]], dict[str, Any]], see compiler/binding.py
 
 
 @dataclass
@@ -55,3 +54,4 @@ class Plan:
     sites: list[ArgumentSite]
     graphql_document: Any = None  # a document with only the "graphql" roots, if any
     variable_definitions: Any = ()
+    variables: Any = ()  # (name, type, default) per variable, for coerce_variables

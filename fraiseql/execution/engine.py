@@ -16,11 +16,13 @@ import orjson
 from graphql import (
     GraphQLError,
     OperationDefinitionNode,
+    Undefined,
     execute,
     type_from_ast,
+    value_from_ast,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
 
+from fraiseql.compiler.binding import coerce_variables
 from fraiseql.compiler.cache import PlanCache, variables_shape
 from fraiseql.compiler.context import SourceInfo
 from fraiseql.compiler.operation import compile_operation
@@ -74,6 +76,22 @@ def request_error_body(errors: list[GraphQLError] | tuple[GraphQLError, ...],
     return orjson.dumps({"errors": collected.items})
 
 
+class Prepared:
+    """A checked document's chosen operation, with its variables' types and defaults."""
+
+    __slots__ = ("document", "operation", "types", "definitions")
+
+    def __init__(self, document: Any, operation: OperationDefinitionNode, schema: Any) -> None:
+        self.document, self.operation = document, operation
+        self.types = {d.variable.name.value: type_from_ast(schema, d.type)
+                      for d in operation.variable_definitions}
+        self.definitions = [
+            (name, gql_type, Undefined if d.default_value is None
+             else value_from_ast(d.default_value, gql_type))  # type: ignore[arg-type]
+            for d, (name, gql_type) in zip(operation.variable_definitions, self.types.items(),
+                                           strict=True)]
+
+
 class Engine:
     """Executes GraphQL requests against a pool, with document and plan caches."""
 
@@ -83,7 +101,7 @@ class Engine:
         self.plans = PlanCache(settings.plan_cache_size)
         self.sources: dict[str, SourceInfo] | None = None
         self.pool: Any = None
-        self._operations: dict[tuple[str, str | None], Any] = {}
+        self._operations: dict[tuple[str, str | None], Prepared] = {}
 
     async def load_sources(self, conn: Any) -> None:
         """Learn the views' columns (once; plans compiled before this are dropped)."""
@@ -95,12 +113,11 @@ class Engine:
 
     # --- request phases ---------------------------------------------------------------
 
-    def prepare(self, query: str, operation_name: str | None
-                ) -> tuple[Any, OperationDefinitionNode, dict[str, Any]] | Outcome:
-        """The document, chosen operation and variable types, or a request-error outcome."""
-        cached: Any = self._operations.get((query, operation_name))
+    def prepare(self, query: str, operation_name: str | None) -> Prepared | Outcome:
+        """The document, chosen operation and its variables, or a request-error outcome."""
+        cached = self._operations.get((query, operation_name))
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         checked = self.documents.get(query)
         if checked.document is None:
             assert checked.code is not None
@@ -111,9 +128,7 @@ class Engine:
         if isinstance(chosen, str):
             return Outcome(request_error_body([GraphQLError(chosen)],
                                               ErrorCode.GRAPHQL_VALIDATION_FAILED), True)
-        types = {d.variable.name.value: type_from_ast(self.schema.graphql, d.type)
-                 for d in chosen.variable_definitions}
-        prepared = (checked.document, chosen, types)
+        prepared = Prepared(checked.document, chosen, self.schema.graphql)
         if len(self._operations) < self.settings.plan_cache_size:
             self._operations[(query, operation_name)] = prepared
         return prepared
@@ -124,20 +139,20 @@ class Engine:
         prepared = self.prepare(query, operation_name)
         if isinstance(prepared, Outcome):
             return prepared
-        document, operation, types = prepared
         raw_variables = variables or {}
-        coerced = get_variable_values(self.schema.graphql, operation.variable_definitions,
-                                      raw_variables)
-        if isinstance(coerced, list):
-            return Outcome(request_error_body(coerced, ErrorCode.BAD_USER_INPUT), True)
         errors = _Errors()
         try:
-            plan, site_values = self._plan(query, operation_name, document, operation,
-                                           types, raw_variables, coerced)
+            coerced = coerce_variables(prepared.definitions, raw_variables)
+        except RequestError as exc:
+            errors.add(exc.message, exc.code)
+            return Outcome(orjson.dumps({"errors": errors.items}), True)
+        try:
+            plan, site_values = self._plan(query, operation_name, prepared, raw_variables,
+                                           coerced)
         except RequestError as exc:
             errors.add(exc.message, exc.code, exc.path)
             return Outcome(orjson.dumps({"data": None, "errors": errors.items}), False,
-                           operation.operation.value)
+                           prepared.operation.operation.value)
         parts = await self._execute(plan, site_values, coerced, raw_variables, context, errors)
         return Outcome(_envelope(parts, errors.items), False, plan.operation)
 
@@ -148,40 +163,25 @@ class Engine:
         if isinstance(prepared, Outcome):
             raise RequestError(orjson.loads(prepared.body)["errors"][0]["message"],
                                ErrorCode.GRAPHQL_VALIDATION_FAILED)
-        document, operation, types = prepared
-        coerced = get_variable_values(self.schema.graphql, operation.variable_definitions,
-                                      variables or {})
-        if isinstance(coerced, list):
-            raise RequestError(coerced[0].message, ErrorCode.BAD_USER_INPUT)
-        return self._plan(query, operation_name, document, operation, types, variables or {},
-                          coerced)[0]
+        coerced = coerce_variables(prepared.definitions, variables or {})
+        return self._plan(query, operation_name, prepared, variables or {}, coerced)[0]
 
     def bind(self, plan: Plan, variables: dict[str, Any] | None = None) -> list[list[Any]]:
         """Each SQL root's parameter values for these variables (for explain and tests)."""
-        operation_variables = plan.variable_definitions
-        coerced = get_variable_values(self.schema.graphql, operation_variables, variables or {})
-        if isinstance(coerced, list):
-            raise RequestError(coerced[0].message, ErrorCode.BAD_USER_INPUT)
-        values = [get_argument_values(s.field_def, s.field_node, coerced) for s in plan.sites]
+        coerced = coerce_variables(plan.variables, variables or {})
+        values = [site.values(coerced) for site in plan.sites]
         return [_bind(root, values) for root in plan.roots if root.kind in ("sql", "mutation")]
 
-    def _plan(self, query: str, operation_name: str | None, document: Any,
-              operation: OperationDefinitionNode, types: dict[str, Any],
+    def _plan(self, query: str, operation_name: str | None, prepared: Prepared,
               raw: dict[str, Any], coerced: dict[str, Any]) -> tuple[Plan, list[dict[str, Any]]]:
-        key = (query, operation_name, variables_shape(raw, types))
+        key = (query, operation_name, variables_shape(raw, prepared.types))
         plan = self.plans.get(key)
-        if plan is not None:
-            try:
-                values = [get_argument_values(s.field_def, s.field_node, coerced)
-                          for s in plan.sites]
-            except GraphQLError as exc:
-                raise RequestError(exc.message, ErrorCode.BAD_USER_INPUT) from exc
-            return plan, values
-        plan = compile_operation(self.schema, document, operation, coerced,
-                                 self.sources or {}, self.settings.max_page_size)
-        values = [get_argument_values(s.field_def, s.field_node, coerced) for s in plan.sites]
-        self.plans.put(key, plan)
-        return plan, values
+        if plan is None:
+            plan = compile_operation(self.schema, prepared.document, prepared.operation, coerced,
+                                     self.sources or {}, self.settings.max_page_size)
+            plan.variables = prepared.definitions
+            self.plans.put(key, plan)
+        return plan, [site.values(coerced) for site in plan.sites]
 
     async def _execute(self, plan: Plan, site_values: list[dict[str, Any]],
                        coerced: dict[str, Any], raw: dict[str, Any],

@@ -108,7 +108,7 @@ class Database:
                          page_size_cap=engine.settings.max_page_size)
         ctx = CompileContext(schema, info.fragments, info.variable_values,
                              engine.sources or {}, [], [])
-        ctx.sites.append(ArgumentSite(None, None))
+        ctx.sites.append(ArgumentSite(lambda _variables: args))
         ctx.site_values.append(args)
         plan = compile_root(ctx, root, info.field_name, list(info.field_nodes),
                             info.parent_type.fields[info.field_name], engine.settings.max_page_size,
