@@ -19,6 +19,13 @@ from fraiseql.errors import ConfigurationError
 _NON_SETTING_VARIABLES = frozenset({
     "FRAISEQL_DATA_DIR", "FRAISEQL_HOME", "FRAISEQL_TEST_DATABASE_URL", "FRAISEQL_UPDATE_GOLDEN"})
 
+# Settings whose value is one of a few words.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "apq_mode": ("optional", "required", "disabled"),
+    "apq_store": ("memory", "postgres"),
+    "trusted_documents": ("off", "strict"),
+}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -38,14 +45,26 @@ class Settings:
     plan_cache_size: int = 1000
     graphiql: bool = True
     introspection: bool = True
+    # Automatic persisted queries (Apollo protocol): optional, required or disabled;
+    # stored per process (memory) or in fraiseql.persisted_queries (postgres).
+    apq_mode: str = "optional"
+    apq_store: str = "memory"
+    apq_cache_size: int = 1000
+    # strict: only documents registered with `fraiseql documents register` run.
+    trusted_documents: str = "off"
 
     def __post_init__(self) -> None:
         for name in ("pool_max_size", "max_page_size", "max_body_bytes", "max_query_depth",
-                     "max_aliases", "plan_cache_size", "statement_timeout_ms"):
+                     "max_aliases", "plan_cache_size", "statement_timeout_ms",
+                     "apq_cache_size"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"setting {name} must be positive, got {getattr(self, name)}")
         if not 0 <= self.pool_min_size <= self.pool_max_size:
             raise ConfigurationError("setting pool_min_size must be between 0 and pool_max_size")
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigurationError(f"setting {name} must be one of {', '.join(allowed)}, "
+                                         f"got {getattr(self, name)!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

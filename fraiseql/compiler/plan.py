@@ -44,6 +44,15 @@ class RootPlan:
     mutation: Any = None  # compiler.mutation.MutationInfo for kind "mutation"
     document: Any = None  # a document with only this root, for a Python mutation
 
+    @property
+    def key_json(self) -> bytes:
+        """The response key as JSON, ``"key":``, computed once per plan."""
+        cached = self.__dict__.get("_key_json")
+        if cached is None:
+            import orjson
+            cached = self.__dict__["_key_json"] = orjson.dumps(self.key) + b":"
+        return cached
+
 
 @dataclass
 class Plan:

@@ -185,11 +185,11 @@ class Engine:
 
     async def _execute(self, plan: Plan, site_values: list[dict[str, Any]],
                        coerced: dict[str, Any], raw: dict[str, Any],
-                       context: dict[str, Any] | None, errors: _Errors) -> list[tuple[str, bytes]]:
+                       context: dict[str, Any] | None, errors: _Errors) -> list[tuple[bytes, bytes]]:
         if plan.operation == "mutation":
             from fraiseql.execution.mutations import run_mutations
             return await run_mutations(self, plan, site_values, raw, context, errors)
-        parts: list[tuple[str, bytes]] = []
+        parts: list[tuple[bytes, bytes]] = []
         sql_roots = [r for r in plan.roots if r.kind == "sql"]
         results: dict[str, bytes | None] = {}
         if sql_roots:
@@ -199,17 +199,17 @@ class Engine:
             python_values = await self._run_graphql(plan, raw, context, errors)
         for root in plan.roots:
             if root.kind == "typename":
-                parts.append((root.key, root.value))
+                parts.append((root.key_json, root.value))
             elif root.kind == "sql":
                 value = results.get(root.key)
                 if value is None and not root.nullable:
                     return []  # a non-null root failed: data is null (errors say why)
-                parts.append((root.key, value if value is not None else b"null"))
+                parts.append((root.key_json, value if value is not None else b"null"))
             else:
                 value = python_values.get(root.key)
                 if value in (None, b"null") and not root.nullable:
                     return []
-                parts.append((root.key, value if value is not None else b"null"))
+                parts.append((root.key_json, value if value is not None else b"null"))
         return parts
 
     async def _run_sql(self, roots: list[RootPlan], site_values: list[dict[str, Any]],
@@ -333,11 +333,12 @@ def _choose_operation(operations: list[OperationDefinitionNode],
     return f"Unknown operation named '{name}'."
 
 
-def _envelope(parts: list[tuple[str, bytes]], errors: list[dict[str, Any]]) -> bytes:
+def _envelope(parts: list[tuple[bytes, bytes]], errors: list[dict[str, Any]]) -> bytes:
+    """``{"data": {...}}`` from (``"key":``, value JSON) pairs, the database's bytes as is."""
     if not parts and errors:
         data = b"null"
     else:
-        data = b"{" + b",".join(orjson.dumps(key) + b":" + value for key, value in parts) + b"}"
+        data = b"{" + b",".join(key + value for key, value in parts) + b"}"
     if errors:
         return b'{"errors":' + orjson.dumps(errors) + b',"data":' + data + b"}"
     return b'{"data":' + data + b"}"

@@ -28,10 +28,10 @@ INVALID_RESULT = "FQ001"  # raised by fraiseql.checked()
 
 async def run_mutations(engine: Any, plan: Plan, site_values: list[dict[str, Any]],
                         raw: dict[str, Any], context: dict[str, Any] | None,
-                        errors: Any) -> list[tuple[str, bytes]]:
+                        errors: Any) -> list[tuple[bytes, bytes]]:
     """Execute every root of a mutation operation serially; the response parts."""
     from fraiseql.execution.engine import _bind
-    parts: list[tuple[str, bytes]] = []
+    parts: list[tuple[bytes, bytes]] = []
     for root in plan.roots:
         if root.kind == "typename":
             value: bytes | None = root.value
@@ -49,7 +49,7 @@ async def run_mutations(engine: Any, plan: Plan, site_values: list[dict[str, Any
             value = None if value == b"null" else value
         if value is None and not root.nullable:
             return []
-        parts.append((root.key, value if value is not None else b"null"))
+        parts.append((root.key_json, value if value is not None else b"null"))
     return parts
 
 
