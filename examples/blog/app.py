@@ -76,7 +76,7 @@ class Comment:
     author: CommentAuthor
 
 
-@fraiseql.type(sql_source="v_post")
+@fraiseql.type(sql_source="tv_post")
 class Post:
     """A blog post with its author, tags and comments embedded."""
 
@@ -134,7 +134,7 @@ def tags() -> list[Tag]:
 async def top_posts(info, count: int = 5) -> list[Post]:  # type: ignore[no-untyped-def]
     """The most viewed published posts: a Python resolver using the same projection."""
     return await info.context["db"].find(
-        "v_post", info, where={"status": {"eq": PostStatus.PUBLISHED}},
+        "tv_post", info, where={"status": {"eq": PostStatus.PUBLISHED}},
         order_by=[{"viewCount": "DESC"}], limit=count)
 
 

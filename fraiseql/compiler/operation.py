@@ -24,6 +24,9 @@ from fraiseql.compiler.values import bounded, to_lower_text, to_text
 from fraiseql.compiler.where import WhereCompiler, comparable
 from fraiseql.schema.model import RootField, Schema
 
+# A page larger than this many rows is streamed to the client as it is read.
+STREAM_ROWS = 1000
+
 
 def compile_operation(schema: Schema, document: DocumentNode, operation: OperationDefinitionNode,
                       variables: dict[str, Any], sources: dict[str, SourceInfo],
@@ -79,11 +82,18 @@ def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any
     view = ident(root.sql_source)
     if root.is_list:
         cap = root.page_size_cap or max_page_size
-        sql = _list_sql(ctx, root, args, site, params, source, view, projection, predicates, cap)
+        sql, streamed = _list_sql(ctx, root, args, site, params, source, view, projection,
+                                  predicates, cap)
         assert root.returns.of is not None
         item_nullable = root.returns.of.nullable
-        return RootPlan(key, "sql", root.returns.nullable, sql, params.sources,
+        plan = RootPlan(key, "sql", root.returns.nullable, sql, params.sources,
                         shape=ListShape(item_nullable, shape), path_name=root.name)
+        if cap > STREAM_ROWS:
+            plan.stream_sql = streamed
+            plan.stream_limit = next(i for i, p in enumerate(params.sources)
+                                     if p.path == ("limit",) and p.node == site) \
+                if args.get("limit") is not None else -1
+        return plan
     where = " AND ".join(predicates) or "TRUE"
     sql = (f"SELECT {projection} FROM (SELECT v.data FROM {view} AS v WHERE {where} "
            f"LIMIT 2) AS d")
@@ -111,7 +121,7 @@ def _argument_predicates(root: RootField, args: dict[str, Any], site: int, param
 
 def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: int,
               params: Params, source: SourceInfo, view: str, projection: str,
-              predicates: list[str], cap: int) -> str:
+              predicates: list[str], cap: int) -> tuple[str, str]:
     assert root.object is not None
     limit, offset = args.get("limit"), args.get("offset")
     check_limit = bounded(f"limit on {root.name}", 0, cap)
@@ -133,13 +143,22 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
     if source.has_id:
         # Page the ids first so data is built only for the rows returned, then
         # fetch each row's data once behind a LIMIT fence.
-        return (f"SELECT coalesce(json_agg({projection} ORDER BY k.n), '[]'::json) FROM "
-                f"(SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
+        rows = (f"(SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
                 f"WHERE {where_sql}{order_sql}{page}) AS k CROSS JOIN LATERAL "
                 f"(SELECT v.data FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
-    return (f"SELECT coalesce(json_agg({projection} ORDER BY d.n), '[]'::json) FROM "
-            f"(SELECT v.data, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
-            f"WHERE {where_sql}{order_sql}{page}) AS d")
+        order_key = "k.n"
+    else:
+        rows = (f"(SELECT v.data, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
+                f"WHERE {where_sql}{order_sql}{page}) AS d")
+        order_key = "d.n"
+    aggregated = (f"SELECT coalesce(json_agg({projection} ORDER BY {order_key}), '[]'::json) "
+                  f"FROM {rows}")
+    # One row per item, for results large enough to stream (see execution/streaming.py).
+    # Read in one pass, without a final sort, so PostgreSQL sends rows as an index scan
+    # finds them instead of sorting the whole export first.
+    streamed = (f"SELECT {projection} FROM (SELECT v.data FROM {view} AS v WHERE {where_sql}"
+                f"{order_sql}{page}) AS d")
+    return aggregated, streamed
 
 
 def _field_type(root_type: Any, name: str) -> Any:

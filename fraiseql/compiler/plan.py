@@ -43,6 +43,8 @@ class RootPlan:
     value: bytes = b""  # pre-rendered JSON for kind "typename"
     mutation: Any = None  # compiler.mutation.MutationInfo for kind "mutation"
     document: Any = None  # a document with only this root, for a Python mutation
+    stream_sql: str = ""  # one row per item, when the page may be large enough to stream
+    stream_limit: int = -1  # index of the limit parameter (-1: the cap applies)
 
     @property
     def key_json(self) -> bytes:

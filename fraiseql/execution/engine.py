@@ -45,6 +45,7 @@ class Outcome:
     body: bytes
     request_error: bool = False  # parse/validation/variables: no execution happened
     operation: str = "query"
+    stream: Any = None  # an async iterator of body chunks instead of ``body``
 
 
 @dataclass
@@ -153,6 +154,10 @@ class Engine:
             errors.add(exc.message, exc.code, exc.path)
             return Outcome(orjson.dumps({"data": None, "errors": errors.items}), False,
                            prepared.operation.operation.value)
+        from fraiseql.execution.streaming import stream_if_large
+        stream = stream_if_large(self, plan, site_values, errors)
+        if stream is not None:
+            return Outcome(b"", False, plan.operation, stream)
         parts = await self._execute(plan, site_values, coerced, raw_variables, context, errors)
         return Outcome(_envelope(parts, errors.items), False, plan.operation)
 

@@ -15,8 +15,9 @@ from typing import Any
 from graphql import OperationDefinitionNode, OperationType, parse
 
 from fraiseql.config import Settings
-from fraiseql.errors import ErrorCode
+from fraiseql.errors import ErrorCode, RequestError
 from fraiseql.execution.engine import Engine
+from fraiseql.http.persisted import PersistedQueries, refusal_status
 from fraiseql.http.protocol import (
     GRAPHQL_RESPONSE,
     GraphQLParams,
@@ -40,6 +41,7 @@ class FraiseQLApp:
     def __init__(self, schema: Schema, settings: Settings) -> None:
         self.schema, self.settings = schema, settings
         self.engine = Engine(schema, settings)
+        self.persisted = PersistedQueries(self.engine, settings)
         self.started = False
 
     # --- lifecycle --------------------------------------------------------------------
@@ -48,11 +50,17 @@ class FraiseQLApp:
         """Open the pool and learn the views (tolerating a database that is down)."""
         from fraiseql.execution.pool import create_pool
         self.engine.pool = await create_pool(self.settings)
+        try:
+            await self.persisted.startup(self.engine.pool)
+        except BaseException:
+            await self.shutdown()  # a setting that cannot be enforced: nothing left open
+            raise
         await self._ensure_sources()
         self.started = True
 
     async def shutdown(self) -> None:
         """Close the pool after in-flight requests (the server drains them first)."""
+        await self.persisted.shutdown()
         if self.engine.pool is not None:
             await self.engine.pool.close()
             self.engine.pool = None
@@ -124,7 +132,7 @@ class FraiseQLApp:
             async with asyncio.timeout(1.0):
                 async with self.engine.pool.acquire() as conn:
                     await conn.fetchval("SELECT 1")
-            return await self._ensure_sources()
+            return await self._ensure_sources() and self.persisted.ready()
         except Exception:  # noqa: BLE001 - any failure means not ready
             return False
 
@@ -135,11 +143,11 @@ class FraiseQLApp:
         accept = headers.get(b"accept", b"").decode("latin-1")
         if method == "GET":
             query_string = scope.get("query_string", b"")
-            if self.settings.graphiql and b"query=" not in query_string and _wants_html(accept):
+            if self.settings.graphiql and b"query=" not in query_string \
+                    and b"extensions=" not in query_string and _wants_html(accept):
                 await self._graphiql(send)
                 return
             params = params_from_query_string(query_string)
-            _refuse_mutation_over_get(params)
         elif method == "POST":
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if content_type not in JSON_TYPES:
@@ -148,17 +156,29 @@ class FraiseQLApp:
             params = params_from_body(await self._read_body(headers, receive))
         else:
             raise HttpError(405, "Use GET or POST.", [(b"allow", b"GET, POST")])
-        media_type = choose_media_type(accept)
-        if media_type is None:
-            raise HttpError(406, "Accept application/graphql-response+json or application/json.")
-        await self._execute(params, media_type, send)
+        if params.extensions or self.persisted.always:
+            try:
+                params = await self.persisted.resolve(params)
+            except RequestError as exc:
+                media_type = _media_type(accept)
+                await respond(send, refusal_status(exc, media_type),
+                              error_body(exc.message, exc.code.value),
+                              media_type.encode() + b"; charset=utf-8")
+                return
+        if method == "GET":
+            _refuse_mutation_over_get(params)
+        await self._execute(params, _media_type(accept), send)
 
     async def _execute(self, params: GraphQLParams, media_type: str, send: Any) -> None:
         if self.engine.sources is None:
             await self._ensure_sources()
         outcome = await self.engine.run(params.query, params.variables, params.operation_name)
         status = 400 if outcome.request_error and media_type == GRAPHQL_RESPONSE else 200
-        await respond(send, status, outcome.body, media_type.encode() + b"; charset=utf-8")
+        content_type = media_type.encode() + b"; charset=utf-8"
+        if outcome.stream is not None:
+            await stream_response(send, status, outcome.stream, content_type)
+            return
+        await respond(send, status, outcome.body, content_type)
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Any) -> bytes:
         limit = self.settings.max_body_bytes
@@ -193,6 +213,13 @@ class FraiseQLApp:
                       [(b"cache-control", b"public, max-age=31536000, immutable")])
 
 
+def _media_type(accept: str) -> str:
+    media_type = choose_media_type(accept)
+    if media_type is None:
+        raise HttpError(406, "Accept application/graphql-response+json or application/json.")
+    return media_type
+
+
 def _wants_html(accept: str) -> bool:
     return "text/html" in accept
 
@@ -219,3 +246,12 @@ async def respond(send: Any, status: int, body: bytes,
         (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
         *(headers or [])]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def stream_response(send: Any, status: int, chunks: Any, content_type: bytes) -> None:
+    """Send a response body as it is produced (chunked transfer encoding)."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type)]})
+    async for chunk in chunks:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -26,9 +26,10 @@ class HttpError(Exception):
 class GraphQLParams:
     """The parameters of one GraphQL request."""
 
-    query: str
+    query: str  # "" when only a persisted-query hash was sent (fraiseql.http.persisted)
     variables: dict[str, Any] | None
     operation_name: str | None
+    extensions: dict[str, Any] | None = None
 
 
 def choose_media_type(accept: str | None) -> str | None:
@@ -86,7 +87,11 @@ def params_from_query_string(query_string: bytes) -> GraphQLParams:
 def _check_params(payload: dict[str, Any]) -> GraphQLParams:
     query = payload.get("query")
     if not isinstance(query, str) or not query.strip():
-        raise HttpError(400, "The request must have a non-empty string `query`.")
+        extensions = payload.get("extensions")
+        if query not in (None, "") or not isinstance(extensions, dict) \
+                or "persistedQuery" not in extensions:
+            raise HttpError(400, "The request must have a non-empty string `query`.")
+        query = ""  # a hash-only persisted query: resolved before execution
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise HttpError(400, "`variables` must be a JSON object.")
@@ -96,7 +101,7 @@ def _check_params(payload: dict[str, Any]) -> GraphQLParams:
     extensions = payload.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise HttpError(400, "`extensions` must be a JSON object.")
-    return GraphQLParams(query, variables, operation_name or None)
+    return GraphQLParams(query, variables, operation_name or None, extensions)
 
 
 def error_body(message: str, code: str) -> bytes:

@@ -163,7 +163,7 @@ def test_explain_prints_sql_and_bound_parameters() -> None:
                     "tags { name } }", "--variables", json.dumps({"id": "ABC"}))
     assert done.returncode == 0, done.stderr
     assert "-- post\nSELECT json_build_object('title'" in done.stdout
-    assert 'FROM "v_post"' in done.stdout
+    assert 'FROM "tv_post"' in done.stdout
     assert "-- tags\n" in done.stdout
     assert "-- $1 = " in done.stdout
 
@@ -190,7 +190,7 @@ def test_explain_analyze_runs_on_the_database(blog_db_url: str) -> None:
 def test_check_passes_on_the_blog_database(blog_db_url: str) -> None:
     done = fraiseql("check", BLOG, FRAISEQL_DATABASE_URL=blog_db_url)
     assert done.returncode == 0, done.stdout + done.stderr
-    for view in ("v_comment", "v_post", "v_tag", "v_user"):
+    for view in ("tv_post", "v_comment", "v_tag", "v_user"):
         assert f"  {view} " in done.stdout
     assert "OK: 4 view(s) match their types" in done.stdout
     for mutation in ("addComment", "createPost", "deletePost", "updatePost"):

@@ -244,8 +244,8 @@ async def test_key_order_is_selection_order(client: AppClient) -> None:
 # --- filters and ordering against plain SQL ------------------------------------------
 
 # Filters on keys inside `data` make PostgreSQL build `data` for every candidate row
-# (DATA.md); on v_post the cases also filter on the real `created_at`/`status`
-# columns so only a slice of the 10,000 posts is built. The expected answers are
+# (DATA.md); on posts (tv_post, which stores v_post's rows) the cases also filter on
+# the real `created_at`/`status` columns so only a slice of the 10,000 posts is read. The expected answers are
 # computed from the tables.
 FILTER_CASES = [
     pytest.param(
@@ -434,7 +434,7 @@ TOP_SELECTION = """title viewCount rating publishedAt
 
 async def test_top_posts_resolver_uses_the_same_projection(client: AppClient,
                                                            db: asyncpg.Connection) -> None:
-    # The Python resolver reads v_post through info.context["db"].find; its answer has
+    # The Python resolver reads tv_post through info.context["db"].find; its answer has
     # the shape (keys, order, nested arguments) of the same selection on a SQL root.
     data = await client.data(f"{{ top: topPosts(count: 7) {{ {TOP_SELECTION} }} }}")
     rows = await db.fetch(
@@ -519,6 +519,12 @@ async def test_null_in_non_null_field_propagates_to_nearest_nullable_parent(
     try:
         await conn.execute("ALTER TABLE tb_user ALTER COLUMN full_name DROP NOT NULL;"
                            "UPDATE tb_user SET full_name = NULL WHERE username = 'bobby.tables';"
+                           # Posts read tv_post, which embeds authors and commenters:
+                           # bring the posts Bobby wrote or commented on in step.
+                           "SELECT fraiseql.refresh_projection('tv_post', ARRAY("
+                           " SELECT id FROM tb_post WHERE author_id = u.id UNION"
+                           " SELECT post_id FROM tb_comment WHERE author_id = u.id))"
+                           " FROM tb_user u WHERE u.username = 'bobby.tables';"
                            + TEAMS_SQL)
     finally:
         await conn.close()

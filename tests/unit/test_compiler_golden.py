@@ -33,8 +33,10 @@ UPDATE = os.environ.get("FRAISEQL_UPDATE_GOLDEN") == "1"
 
 # What load_sources would learn from the blog views' real columns, fixed so the
 # output does not depend on a database. v_tag is left without columns on
-# purpose: it covers the path that reads everything from ``data``.
+# purpose: it covers the path that reads everything from ``data``. Post reads
+# tv_post (the projection table of v_post, same columns); top_posts reads v_post.
 SOURCES = {
+    "tv_post": {"id": "uuid", "author_id": "uuid", "created_at": "timestamptz", "status": "text"},
     "v_post": {"id": "uuid", "author_id": "uuid", "created_at": "timestamptz", "status": "text"},
     "v_user": {"id": "uuid", "created_at": "timestamptz"},
     "v_comment": {"id": "uuid", "post_id": "uuid", "author_id": "uuid",

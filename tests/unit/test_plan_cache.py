@@ -28,7 +28,7 @@ def blog_schema() -> Any:
 
 def new_engine(**settings: Any) -> Engine:
     app = fraiseql.create_app(blog_schema(), settings=Settings(**settings))
-    app.engine.sources = {"v_post": SourceInfo({"id": "uuid", "created_at": "timestamptz"}),
+    app.engine.sources = {"tv_post": SourceInfo({"id": "uuid", "created_at": "timestamptz"}),
                           "v_tag": SourceInfo({})}
     return app.engine
 
