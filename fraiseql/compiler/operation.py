@@ -24,6 +24,12 @@ from fraiseql.compiler.values import bounded, to_lower_text, to_text
 from fraiseql.compiler.where import WhereCompiler, comparable
 from fraiseql.schema.model import RootField, Schema
 
+# The row's JSONB, read once: a stored (TOASTed) value would otherwise be fetched and
+# decompressed again by every `->` of the projection; `|| '{}'` makes one in-memory
+# copy that every field then reads (measured: 50 rows x 5 fields of tv_post, 2.2 ms
+# -> 1.1 ms). `data` is an object by contract, which the concatenation leaves as is.
+DATA = "v.data || '{}'::jsonb AS data"
+
 # A page larger than this many rows is streamed to the client as it is read.
 STREAM_ROWS = 1000
 
@@ -95,7 +101,7 @@ def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any
                 if args.get("limit") is not None else -1
         return plan
     where = " AND ".join(predicates) or "TRUE"
-    sql = (f"SELECT {projection} FROM (SELECT v.data FROM {view} AS v WHERE {where} "
+    sql = (f"SELECT {projection} FROM (SELECT {DATA} FROM {view} AS v WHERE {where} "
            f"LIMIT 2) AS d")
     return RootPlan(key, "sql", root.returns.nullable, sql, params.sources, single=True,
                     shape=shape, path_name=root.name)
@@ -145,10 +151,10 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         # fetch each row's data once behind a LIMIT fence.
         rows = (f"(SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
                 f"WHERE {where_sql}{order_sql}{page}) AS k CROSS JOIN LATERAL "
-                f"(SELECT v.data FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
+                f"(SELECT {DATA} FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
         order_key = "k.n"
     else:
-        rows = (f"(SELECT v.data, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
+        rows = (f"(SELECT {DATA}, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
                 f"WHERE {where_sql}{order_sql}{page}) AS d")
         order_key = "d.n"
     aggregated = (f"SELECT coalesce(json_agg({projection} ORDER BY {order_key}), '[]'::json) "
@@ -156,7 +162,7 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
     # One row per item, for results large enough to stream (see execution/streaming.py).
     # Read in one pass, without a final sort, so PostgreSQL sends rows as an index scan
     # finds them instead of sorting the whole export first.
-    streamed = (f"SELECT {projection} FROM (SELECT v.data FROM {view} AS v WHERE {where_sql}"
+    streamed = (f"SELECT {projection} FROM (SELECT {DATA} FROM {view} AS v WHERE {where_sql}"
                 f"{order_sql}{page}) AS d")
     return aggregated, streamed
 
