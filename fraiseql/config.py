@@ -52,11 +52,16 @@ class Settings:
     apq_cache_size: int = 1000
     # strict: only documents registered with `fraiseql documents register` run.
     trusted_documents: str = "off"
+    # The result cache of queries declared with @fraiseql.query(cache_ttl=...): per
+    # process, bounded in entries and bytes (LRU); false turns it off entirely.
+    result_cache: bool = True
+    result_cache_max_bytes: int = 64 * 1024 * 1024
+    result_cache_max_entries: int = 10_000
 
     def __post_init__(self) -> None:
         for name in ("pool_max_size", "max_page_size", "max_body_bytes", "max_query_depth",
                      "max_aliases", "plan_cache_size", "statement_timeout_ms",
-                     "apq_cache_size"):
+                     "apq_cache_size", "result_cache_max_bytes", "result_cache_max_entries"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"setting {name} must be positive, got {getattr(self, name)}")
         if not 0 <= self.pool_min_size <= self.pool_max_size:

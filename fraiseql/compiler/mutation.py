@@ -3,7 +3,8 @@
     WITH r AS MATERIALIZED (SELECT * FROM fraiseql.checked(fn_x(<context params>, $n::jsonb))),
          logged AS (INSERT INTO fraiseql.change_log ... SELECT ... FROM r
                     WHERE r.succeeded AND r.state_changed)
-    SELECT r.succeeded, r.error_class, r.message, <the member's JSON> FROM r
+    SELECT r.succeeded, r.error_class, r.message, <the member's JSON>,
+           <the entity type logged, for the result cache> FROM r
 
 One statement is one implicit transaction: the function's writes, its change-log
 row and the answer commit together or not at all. ``fraiseql.checked`` refuses
@@ -70,7 +71,8 @@ def compile_mutation(ctx: CompileContext, mutation: MutationField, key: str,
            f"SELECT r.entity_type, r.entity_id, {literal(mutation.definition.operation)}, "
            f"r.entity, r.metadata->'before', r.updated_fields, {literal(mutation.name)}, "
            f"{', '.join(log_args)} FROM r WHERE r.succeeded AND r.state_changed) "
-           f"SELECT r.succeeded, r.error_class, r.message, {member} FROM r")
+           f"SELECT r.succeeded, r.error_class, r.message, {member}, "
+           f"CASE WHEN r.succeeded AND r.state_changed THEN ARRAY[r.entity_type] END FROM r")
     plan = RootPlan(key, "mutation", mutation.returns.nullable, sql, params.sources,
                     shape=shape, path_name=mutation.name)
     plan.mutation = MutationInfo(mutation.name, mutation.error.name if mutation.error else None,

@@ -66,3 +66,4 @@ class Plan:
     graphql_document: Any = None  # a document with only the "graphql" roots, if any
     variable_definitions: Any = ()
     variables: Any = ()  # (name, type, default) per variable, for coerce_variables
+    cache: Any = None  # execution.result_cache.CachePolicy when every root may be cached

@@ -32,6 +32,7 @@ from fraiseql.config import Settings
 from fraiseql.errors import ErrorCode, RequestError
 from fraiseql.execution import db_errors
 from fraiseql.execution.field_errors import repair
+from fraiseql.execution.streaming import stream_if_large
 from fraiseql.schema.model import Schema
 from fraiseql.validation.documents import DocumentCache
 
@@ -103,6 +104,8 @@ class Engine:
         self.sources: dict[str, SourceInfo] | None = None
         self.pool: Any = None
         self._operations: dict[tuple[str, str | None], Prepared] = {}
+        from fraiseql.execution.result_cache import create_result_cache
+        self.result_cache = create_result_cache(schema, settings)  # None: nothing opts in
 
     async def load_sources(self, conn: Any) -> None:
         """Learn the views' columns (once; plans compiled before this are dropped)."""
@@ -154,11 +157,20 @@ class Engine:
             errors.add(exc.message, exc.code, exc.path)
             return Outcome(orjson.dumps({"data": None, "errors": errors.items}), False,
                            prepared.operation.operation.value)
-        from fraiseql.execution.streaming import stream_if_large
+        if plan.cache is not None:  # every root opted into the result cache
+            assert self.result_cache is not None
+            return await self.result_cache.run(self, query, operation_name, plan, site_values,
+                                               coerced, raw_variables, context, errors)
+        return await self._respond(plan, site_values, coerced, raw_variables, context, errors)
+
+    async def _respond(self, plan: Plan, site_values: list[dict[str, Any]],
+                       coerced: dict[str, Any], raw: dict[str, Any],
+                       context: dict[str, Any] | None, errors: _Errors) -> Outcome:
+        """Execute a planned request: a streamed body, or the envelope of its parts."""
         stream = stream_if_large(self, plan, site_values, errors)
         if stream is not None:
             return Outcome(b"", False, plan.operation, stream)
-        parts = await self._execute(plan, site_values, coerced, raw_variables, context, errors)
+        parts = await self._execute(plan, site_values, coerced, raw, context, errors)
         return Outcome(_envelope(parts, errors.items), False, plan.operation)
 
     def compile(self, query: str, variables: dict[str, Any] | None = None,
@@ -185,6 +197,8 @@ class Engine:
             plan = compile_operation(self.schema, prepared.document, prepared.operation, coerced,
                                      self.sources or {}, self.settings.max_page_size)
             plan.variables = prepared.definitions
+            if self.result_cache is not None:
+                plan.cache = self.result_cache.policy(plan)
             self.plans.put(key, plan)
         return plan, [site.values(coerced) for site in plan.sites]
 

@@ -59,7 +59,9 @@ async def _run_one(engine: Any, root: RootPlan, args: list[Any], errors: Any) ->
             row = await conn.fetchrow(root.sql, *args)
     except Exception as exc:  # noqa: BLE001 - every database failure is answered here
         return _failure_from_exception(exc, root, errors)
-    succeeded, error_class, message, value = row
+    succeeded, error_class, message, value, changed = row[0], row[1], row[2], row[3], row[4]
+    if changed is not None and engine.result_cache is not None:
+        engine.result_cache.invalidate(changed)  # committed: no stale answer from here on
     if not succeeded and root.mutation.error_member is None:
         errors.add(message or f"{root.path_name} failed", str(error_class).upper(), [root.key],
                    extensions={"errorClass": error_class})

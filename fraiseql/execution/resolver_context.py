@@ -24,6 +24,7 @@ class Database:
     def __init__(self, engine: Any) -> None:
         self._engine = engine
         self._conn: Any = None  # set inside transaction(): every call uses it
+        self._changed: list[str] = []  # entity types record_change logged in it
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
@@ -31,12 +32,14 @@ class Database:
         if self._conn is not None:
             yield self._conn
             return
-        async with self._engine.pool.acquire() as conn, conn.transaction():
-            self._conn = conn
-            try:
-                yield conn
-            finally:
-                self._conn = None
+        async with self._engine.pool.acquire() as conn:
+            async with conn.transaction():
+                self._conn, self._changed = conn, []
+                try:
+                    yield conn
+                finally:
+                    self._conn = None
+            self._invalidate(self._changed)  # committed: record_change's types changed
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:
@@ -74,6 +77,15 @@ class Database:
             None if entity_after is None else orjson.dumps(entity_after).decode(),
             None if entity_before is None else orjson.dumps(entity_before).decode(),
             updated_fields, mutation)
+        if self._conn is None:
+            self._invalidate([entity_type])
+        else:
+            self._changed.append(entity_type)
+
+    def _invalidate(self, entity_types: list[str]) -> None:
+        cache = self._engine.result_cache
+        if cache is not None and entity_types:
+            cache.invalidate(entity_types)
 
     async def find(self, sql_source: str, info: Any, *, where: dict[str, Any] | None = None,
                    order_by: list[dict[str, Any]] | None = None, limit: int | None = None,

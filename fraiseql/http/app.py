@@ -52,6 +52,8 @@ class FraiseQLApp:
         self.engine.pool = await create_pool(self.settings)
         try:
             await self.persisted.startup(self.engine.pool)
+            if self.engine.result_cache is not None:
+                await self.engine.result_cache.start(self.engine.pool)
         except BaseException:
             await self.shutdown()  # a setting that cannot be enforced: nothing left open
             raise
@@ -61,6 +63,8 @@ class FraiseQLApp:
     async def shutdown(self) -> None:
         """Close the pool after in-flight requests (the server drains them first)."""
         await self.persisted.shutdown()
+        if self.engine.result_cache is not None:
+            await self.engine.result_cache.stop()
         if self.engine.pool is not None:
             await self.engine.pool.close()
             self.engine.pool = None

@@ -229,7 +229,16 @@ class _Resolver:
         self.drain()
 
     def _check_source(self, func: Any, root: RootField) -> None:
+        ttl = root.definition.cache_ttl
+        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
+                                or not 0 < ttl < float("inf")):
+            self.error(f"query {func.__name__}: cache_ttl must be a positive number of "
+                       f"seconds, got {ttl!r}", func, "write e.g. cache_ttl=30")
         if root.definition.is_resolver:
+            if ttl is not None:
+                self.error(f"query {func.__name__}: cache_ttl applies to queries read from a "
+                           "sql_source, not to resolvers", func,
+                           "remove cache_ttl, or read from a view with sql_source=...")
             return
         if root.object is None or root.sql_source is None:
             self.error(f"query {func.__name__} returns {root.returns.named().name}, which has "

@@ -108,13 +108,18 @@ def mutation(target: Any = None, *, function: str | None = None, name: str | Non
 
 
 def query(func: Any = None, *, sql_source: str | None = None, name: str | None = None,
-          description: str | None = None, max_page_size: int | None = None) -> Any:
-    """Declare a root query field: read from ``sql_source``, or an async resolver."""
+          description: str | None = None, max_page_size: int | None = None,
+          cache_ttl: float | None = None) -> Any:
+    """Declare a root query field: read from ``sql_source``, or an async resolver.
+
+    ``cache_ttl`` (seconds) lets the result cache answer it from memory for that
+    long, until a change to a type it reads (see execution/result_cache.py).
+    """
     def wrap(target: F) -> F:
         target.__fraiseql_definition__ = QueryDefinition(  # type: ignore[attr-defined]
             func=target, name=name or target.__name__, sql_source=sql_source,
             description=description or own_docstring(target), max_page_size=max_page_size,
-            is_resolver=inspect.iscoroutinefunction(target))
+            is_resolver=inspect.iscoroutinefunction(target), cache_ttl=cache_ttl)
         return target
 
     return wrap(func) if func is not None else wrap

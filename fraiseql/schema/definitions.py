@@ -116,6 +116,7 @@ class QueryDefinition:
     description: str | None = None
     max_page_size: int | None = None
     is_resolver: bool = False  # an async def that runs in Python with `info`
+    cache_ttl: float | None = None  # seconds the result cache may serve its answers
 
 
 MUTATION_OPERATIONS = ("INSERT", "UPDATE", "DELETE", "CUSTOM")

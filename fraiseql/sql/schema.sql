@@ -532,3 +532,31 @@ END
 $$;
 
 COMMENT ON FUNCTION fraiseql.rebuild_projection(regclass) IS 'Make projection table tv equal to its source in one transaction without emptying it: missing rows inserted, differing rows updated, rows the source lacks deleted; returns those three counts. Readers are not blocked; writes to tv wait until it commits.';
+
+-- Result cache invalidation: see migrations/0005_result_cache.sql.
+
+CREATE FUNCTION fraiseql.notify_changes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    payload text;
+BEGIN
+    SELECT jsonb_agg(DISTINCT c.entity_type)::text INTO payload FROM changed AS c;
+    IF payload IS NULL THEN
+        RETURN NULL;  -- the statement inserted nothing
+    END IF;
+    IF octet_length(payload) >= 8000 THEN
+        payload := '*';
+    END IF;
+    PERFORM pg_notify('fraiseql_changes', payload);
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION fraiseql.notify_changes() IS 'Notifies fraiseql_changes with the entity types a statement logged (a JSON array, or * when too long) so that every server drops the cached results that read them.';
+
+CREATE TRIGGER change_log_notify
+    AFTER INSERT ON fraiseql.change_log
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION fraiseql.notify_changes();
+
+COMMENT ON TRIGGER change_log_notify ON fraiseql.change_log IS 'Every change logged, by a mutation or by hand, reaches the result cache of every server.';
