@@ -15,7 +15,7 @@ NATIVE_COLUMN_TYPES = {
     "bigint": "int8", "smallint": "int2", "numeric": "numeric", "double precision": "float8",
     "real": "float4", "boolean": "boolean", "date": "date",
     "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
-    "time without time zone": "time", "jsonb": "jsonb",
+    "time without time zone": "time", "jsonb": "jsonb", "text[]": "text[]",
 }
 
 

@@ -83,13 +83,15 @@ def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any
     args = ctx.site_values[site]
     projector = Projector(ctx, params)
     gql_type = get_named_type(gql_field.type)
-    projection, shape = projector.root_object("d.data", root.object, gql_type, nodes)
+    projection, shape, columns = projector.root_object("d.data", root.object, gql_type, nodes,
+                                                       source.columns)
+    selected = _select_list(projection, columns)
     predicates = _argument_predicates(root, args, site, params, source)
     view = ident(root.sql_source)
     if root.is_list:
         cap = root.page_size_cap or max_page_size
         sql, streamed = _list_sql(ctx, root, args, site, params, source, view, projection,
-                                  predicates, cap)
+                                  predicates, cap, selected)
         assert root.returns.of is not None
         item_nullable = root.returns.of.nullable
         plan = RootPlan(key, "sql", root.returns.nullable, sql, params.sources,
@@ -101,7 +103,7 @@ def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any
                 if args.get("limit") is not None else -1
         return plan
     where = " AND ".join(predicates) or "TRUE"
-    sql = (f"SELECT {projection} FROM (SELECT {DATA} FROM {view} AS v WHERE {where} "
+    sql = (f"SELECT {projection} FROM (SELECT {selected} FROM {view} AS v WHERE {where} "
            f"LIMIT 2) AS d")
     return RootPlan(key, "sql", root.returns.nullable, sql, params.sources, single=True,
                     shape=shape, path_name=root.name)
@@ -127,7 +129,7 @@ def _argument_predicates(root: RootField, args: dict[str, Any], site: int, param
 
 def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: int,
               params: Params, source: SourceInfo, view: str, projection: str,
-              predicates: list[str], cap: int) -> tuple[str, str]:
+              predicates: list[str], cap: int, selected: str) -> tuple[str, str]:
     assert root.object is not None
     limit, offset = args.get("limit"), args.get("offset")
     check_limit = bounded(f"limit on {root.name}", 0, cap)
@@ -151,10 +153,10 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         # fetch each row's data once behind a LIMIT fence.
         rows = (f"(SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
                 f"WHERE {where_sql}{order_sql}{page}) AS k CROSS JOIN LATERAL "
-                f"(SELECT {DATA} FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
+                f"(SELECT {selected} FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
         order_key = "k.n"
     else:
-        rows = (f"(SELECT {DATA}, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
+        rows = (f"(SELECT {selected}, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
                 f"WHERE {where_sql}{order_sql}{page}) AS d")
         order_key = "d.n"
     aggregated = (f"SELECT coalesce(json_agg({projection} ORDER BY {order_key}), '[]'::json) "
@@ -162,9 +164,17 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
     # One row per item, for results large enough to stream (see execution/streaming.py).
     # Read in one pass, without a final sort, so PostgreSQL sends rows as an index scan
     # finds them instead of sorting the whole export first.
-    streamed = (f"SELECT {projection} FROM (SELECT {DATA} FROM {view} AS v WHERE {where_sql}"
+    streamed = (f"SELECT {projection} FROM (SELECT {selected} FROM {view} AS v WHERE {where_sql}"
                 f"{order_sql}{page}) AS d")
     return aggregated, streamed
+
+
+def _select_list(projection: str, columns: list[str]) -> str:
+    """What a row must carry for ``projection``: data (read once) and/or real columns."""
+    items = [f"v.{ident(name)}" for name in columns]
+    if "d.data" in projection or not items:
+        items.insert(0, DATA)
+    return ", ".join(items)
 
 
 def _field_type(root_type: Any, name: str) -> Any:

@@ -19,7 +19,7 @@ from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 
 from fraiseql.compiler.context import CompileContext, param
 from fraiseql.compiler.plan import ListShape, Shape
-from fraiseql.compiler.sql import Params, literal, sentinel
+from fraiseql.compiler.sql import Params, ident, literal, sentinel
 from fraiseql.compiler.values import bounded
 from fraiseql.schema.model import ObjectInfo, TypeRef
 
@@ -34,11 +34,23 @@ class Projector:
         self.ctx, self.params = ctx, params
 
     def root_object(self, data: str, obj: ObjectInfo, gql_type: GraphQLObjectType,
-                    field_nodes: list[Any]) -> tuple[str, Shape]:
-        """The JSON object for a root row whose JSONB is ``data``."""
+                    field_nodes: list[Any], columns: dict[str, str] | None = None,
+                    row: str = "d") -> tuple[str, Shape, list[str]]:
+        """The JSON object for a root row whose JSONB is ``data``, and the columns it reads.
+
+        A field that is also a real column of the source (``columns``) is read from
+        the column, rendered by ``to_jsonb`` exactly as a view renders it into data:
+        a page whose fields are all columns never touches the (large) data value.
+        """
         fields = collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
-                                   self.ctx.variables, gql_type, field_nodes)
-        return self._object(data, obj, gql_type, fields)
+                                    self.ctx.variables, gql_type, field_nodes)
+        used = [f.python_name for f in obj.fields.values()
+                if f.python_name in (columns or {}) and f.python_name != "data"
+                and f.graphql_name in {nodes[0].name.value for nodes in fields.values()}]
+        sources = {name: (f"to_jsonb({row}.{ident(name)})",
+                          f"(to_jsonb({row}.{ident(name)}) #>> '{{}}')") for name in used}
+        built, shape = self._object(data, obj, gql_type, fields, sources)
+        return built, shape, used
 
     def member_object(self, obj: ObjectInfo, field_nodes: list[Any],
                       sources: dict[str, tuple[str, str]], data: str) -> tuple[str, Shape]:
