@@ -23,7 +23,7 @@ DELETE FROM fraiseql.change_log
 WHERE entity_type = 'Comment' AND entity_after->>'body' LIKE 'bench-w5%'
 """
 
-# Load tv_user and the indexes into shared_buffers (tv_post's heap, ~690 MB, is left to the
+# Load tv_user and the indexes into shared_buffers (tv_post's heap, ~600 MB, is left to the
 # warm-up: prewarming it would push the other targets' tables out of the 1 GB of buffers).
 PREWARM = """
 SELECT count(pg_prewarm(oid)) FROM (

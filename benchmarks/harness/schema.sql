@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS fraiseql_bench.tv_user (
 -- out of line, uncompressed): a read then decodes no pglz and fetches no TOAST chunks, and
 -- a comment append rewrites one heap tuple. Measured on this dataset against the default
 -- (pglz, out of line past ~2 kB): W4's statement 0.8 ms instead of 1.5 ms, an append
--- ~90 us instead of ~280 us; the table takes ~690 MB instead of ~305 MB.
+-- ~90 us instead of ~280 us; the table takes ~630 MB instead of ~305 MB.
 CREATE TABLE IF NOT EXISTS fraiseql_bench.tv_post (
     id         uuid        PRIMARY KEY,
     author_id  uuid        NOT NULL,

@@ -16,7 +16,7 @@ repo=$(cd "$here/../.." && pwd)
 venv=$here/.venv
 : "${DATABASE_URL:?DATABASE_URL must be set}"
 
-exec 9>"$here/.start.lock"
+exec 9>"${TMPDIR:-/tmp}/fraiseql-bench-harness.lock"
 flock 9
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
