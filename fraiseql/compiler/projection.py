@@ -117,15 +117,19 @@ class Projector:
         item = ref.of
         assert item is not None
         window = self._window(nodes, gql_field)
+        if item.kind == "scalar" and not window:
+            # Scalar arrays pass through whole; only a null item forces the per-item path
+            # (built only when items are non-null: nothing else would use it).
+            otherwise = "" if ref.nullable else f" ELSE to_jsonb({sentinel('null')})"
+            checked = as_json
+            if not item.nullable:
+                per_item, _ = self._aggregate(as_json, item, nodes, "")
+                checked = (f"CASE WHEN {as_json} @> '[null]' THEN {per_item}::jsonb "
+                           f"ELSE {as_json} END")
+            return (f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {checked}{otherwise} END)",
+                    ListShape(item.nullable, None))
         aggregate, item_shape = self._aggregate(as_json, item, nodes, window)
         shape = ListShape(item.nullable, item_shape)
-        if item.kind == "scalar" and not window:
-            # Scalar arrays pass through whole; only a null item forces the per-item path.
-            otherwise = "" if ref.nullable else f" ELSE to_jsonb({sentinel('null')})"
-            checked = as_json if item.nullable else (
-                f"CASE WHEN {as_json} @> '[null]' THEN {aggregate}::jsonb ELSE {as_json} END")
-            return (f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {checked}{otherwise} END)",
-                    shape)
         otherwise = "" if ref.nullable else f" ELSE to_json({sentinel('null')})"
         return (f"(CASE WHEN jsonb_typeof({as_json}) = 'array' THEN {aggregate}{otherwise} END)",
                 shape)
