@@ -7,6 +7,8 @@ DECLARE bad int; missing int;
 BEGIN
     SELECT count(*) FILTER (WHERE t.data IS DISTINCT FROM
                fraiseql_bench.post_data(p, a.data, fraiseql_bench.post_comments(p.id))
+               OR (t.title, t.view_count, t.tags, t.author)
+                  IS DISTINCT FROM (p.title, p.view_count, p.tags, a.data)
                OR t.id IS NULL)
       INTO bad
       FROM public.posts p

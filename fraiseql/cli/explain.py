@@ -99,7 +99,7 @@ async def _explain(app: Any, url: str | None, query: str, variables: dict[str, A
             print(f"-- explained on {mask_url(url or '')}")
         for root in plan.roots:
             await _print_root(conn if args.analyze else None, root,
-                              next(bound) if root.kind == "sql" else [])
+                              next(bound) if root.kind in ("sql", "mutation") else [])
     finally:
         if conn is not None:
             await conn.close()
@@ -111,7 +111,7 @@ async def _print_root(conn: Any, root: Any, params: list[Any]) -> None:
     if root.kind == "typename":
         print(f"-- {root.key}: answered without SQL ({root.value.decode()})\n")
         return
-    if root.kind != "sql":
+    if root.kind not in ("sql", "mutation"):
         print(f"-- {root.key}: a Python resolver (its SQL, if any, is issued at run time)\n")
         return
     label = root.key if root.key == root.path_name else f"{root.key}: {root.path_name}"

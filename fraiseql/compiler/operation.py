@@ -151,8 +151,12 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
     if source.has_id:
         # Page the ids first so data is built only for the rows returned, then
         # fetch each row's data once behind a LIMIT fence.
-        rows = (f"(SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
-                f"WHERE {where_sql}{order_sql}{page}) AS k CROSS JOIN LATERAL "
+        # The page is re-sorted on n (a few small rows) so the nested loop delivers the
+        # fetched rows in order and json_agg's ORDER BY needs no sort of its own, which
+        # would copy every row's data (W4 on tv_post, pgbench: 0.72 -> 0.48 ms).
+        rows = (f"(SELECT * FROM (SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n "
+                f"FROM {view} AS v WHERE {where_sql}{order_sql}{page}) AS k0 ORDER BY k0.n) "
+                f"AS k CROSS JOIN LATERAL "
                 f"(SELECT {selected} FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
         order_key = "k.n"
     else:

@@ -184,6 +184,22 @@ def test_explain_analyze_runs_on_the_database(blog_db_url: str) -> None:
     assert "Execution Time:" in done.stdout
 
 
+async def test_explain_shows_a_sql_mutation_and_analyze_keeps_nothing(
+        fresh_blog_db_url: str) -> None:
+    before = await fetch(fresh_blog_db_url, "SELECT count(*) AS n FROM tb_post")
+    document = ('mutation($a: ID!) { createPost(input: {authorId: $a, title: "Explained", '
+                'body: "b"}) { ... on CreatePostSuccess { post { title } } } }')
+    done = fraiseql("explain", BLOG, "-q", document, "--analyze",
+                    "--variables", json.dumps({"a": "40ca0979-0c31-c57a-e9b4-68903f6cd580"}),
+                    "--database-url", fresh_blog_db_url)
+    assert done.returncode == 0, done.stderr
+    assert "-- createPost\n" in done.stdout
+    assert "fn_create_post" in done.stdout and "Python resolver" not in done.stdout
+    assert "Execution Time:" in done.stdout
+    after = await fetch(fresh_blog_db_url, "SELECT count(*) AS n FROM tb_post")
+    assert after[0]["n"] == before[0]["n"]
+
+
 # --- check -----------------------------------------------------------------------------
 
 
