@@ -21,9 +21,10 @@ NATIVE_COLUMN_TYPES = {
 
 @dataclass
 class SourceInfo:
-    """A view's real columns (name -> cast type), learned from the catalog."""
+    """A view's real columns (name -> cast type) and which are NOT NULL, from the catalog."""
 
     columns: dict[str, str] = field(default_factory=dict)
+    not_null: frozenset[str] = frozenset()
 
     @property
     def has_id(self) -> bool:

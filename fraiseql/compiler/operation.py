@@ -84,7 +84,8 @@ def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any
     projector = Projector(ctx, params)
     gql_type = get_named_type(gql_field.type)
     projection, shape, columns = projector.root_object("d.data", root.object, gql_type, nodes,
-                                                       source.columns)
+                                                       source.columns,
+                                                       not_null=source.not_null)
     selected = _select_list(projection, columns)
     predicates = _argument_predicates(root, args, site, params, source)
     view = ident(root.sql_source)

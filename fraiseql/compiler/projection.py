@@ -26,6 +26,22 @@ from fraiseql.schema.model import ObjectInfo, TypeRef
 # json_build_object takes at most 100 arguments: 50 key/value pairs.
 _MAX_PAIRS = 50
 
+# Column types that json_build_object renders exactly as to_jsonb does, per output scalar
+# (ISO 8601 date-times included), with the expression that renders them. Reading such a
+# column directly skips the to_jsonb round trip (W4's 50 rows: 0.72 -> 0.55 ms).
+_NATIVE_OUTPUT: dict[str, tuple[frozenset[str], str]] = {
+    "String": (frozenset({"text"}), "{}"),
+    "ID": (frozenset({"text", "uuid"}), "{}"),
+    "UUID": (frozenset({"uuid"}), "{}"),
+    "Int": (frozenset({"int2", "int4", "int8", "numeric"}), "{}"),
+    "Decimal": (frozenset({"numeric"}), "{}::text"),  # Decimals leave as strings
+    "Boolean": (frozenset({"boolean"}), "{}"),
+    "DateTime": (frozenset({"timestamptz"}), "{}"),
+    "Date": (frozenset({"date"}), "{}"),
+    "Time": (frozenset({"time"}), "{}"),
+    "JSON": (frozenset({"jsonb"}), "{}"),
+}
+
 
 class Projector:
     """Builds projection expressions for one statement (shares its parameters)."""
@@ -35,22 +51,32 @@ class Projector:
 
     def root_object(self, data: str, obj: ObjectInfo, gql_type: GraphQLObjectType,
                     field_nodes: list[Any], columns: dict[str, str] | None = None,
-                    row: str = "d") -> tuple[str, Shape, list[str]]:
+                    row: str = "d", not_null: frozenset[str] = frozenset(),
+                    ) -> tuple[str, Shape, list[str]]:
         """The JSON object for a root row whose JSONB is ``data``, and the columns it reads.
 
-        A field that is also a real column of the source (``columns``) is read from
-        the column, rendered by ``to_jsonb`` exactly as a view renders it into data:
-        a page whose fields are all columns never touches the (large) data value.
+        A field that is also a real column of the source (``columns``: name -> type) is
+        read from the column, rendered exactly as a view renders it into data (natively
+        when the type allows, else by ``to_jsonb``): a page whose fields are all columns
+        never touches the (large) data value. ``not_null``: the NOT NULL columns.
         """
+        columns = columns or {}
         fields = collect_sub_fields(self.ctx.schema.graphql, self.ctx.fragments,
                                     self.ctx.variables, gql_type, field_nodes)
-        used = [f.python_name for f in obj.fields.values()
-                if f.python_name in (columns or {}) and f.python_name != "data"
-                and f.graphql_name in {nodes[0].name.value for nodes in fields.values()}]
-        sources = {name: (f"to_jsonb({row}.{ident(name)})",
-                          f"(to_jsonb({row}.{ident(name)}) #>> '{{}}')") for name in used}
-        built, shape = self._object(data, obj, gql_type, fields, sources)
-        return built, shape, used
+        selected = {nodes[0].name.value for nodes in fields.values()}
+        used = [f for f in obj.fields.values()
+                if f.python_name in columns and f.python_name != "data"
+                and f.graphql_name in selected]
+        sources, direct = {}, {}
+        for f in used:
+            column, cast = f"{row}.{ident(f.python_name)}", columns[f.python_name]
+            as_json = column if cast == "jsonb" else f"to_jsonb({column})"
+            sources[f.python_name] = (as_json, f"({as_json} #>> '{{}}')")
+            native = _native_value(column, cast, f.type, f.python_name in not_null)
+            if native is not None:
+                direct[f.python_name] = native
+        built, shape = self._object(data, obj, gql_type, fields, sources, direct)
+        return built, shape, [f.python_name for f in used]
 
     def member_object(self, obj: ObjectInfo, field_nodes: list[Any],
                       sources: dict[str, tuple[str, str]], data: str) -> tuple[str, Shape]:
@@ -63,7 +89,9 @@ class Projector:
 
     def _object(self, data: str, obj: ObjectInfo, gql_type: GraphQLObjectType,
                 fields: dict[str, list[Any]],
-                sources: dict[str, tuple[str, str]] | None = None) -> tuple[str, Shape]:
+                sources: dict[str, tuple[str, str]] | None = None,
+                direct: dict[str, tuple[str | None, str]] | None = None,
+                ) -> tuple[str, Shape]:
         pairs: list[tuple[str, str]] = []
         shape: dict[str, tuple[bool, Any]] = {}
         for key, nodes in fields.items():
@@ -76,6 +104,10 @@ class Projector:
             as_json, as_text = (sources or {}).get(f.python_name) or (
                 f"({data}->{literal(f.python_name)})", f"({data}->>{literal(f.python_name)})")
             expr, sub_shape = self._value(as_json, as_text, f.type, nodes, gql_type.fields[name])
+            if direct and f.python_name in direct and not nodes[0].arguments:  # no window
+                guard, native = direct[f.python_name]
+                expr = native if guard is None else f"(CASE WHEN {guard} THEN {native} " \
+                                                    f"ELSE {expr} END)"
             pairs.append((key, expr))
             shape[key] = (f.type.nullable, sub_shape)
         return build_object(pairs), shape
@@ -166,6 +198,28 @@ class Projector:
             limit_sql = param(self.params, site, ("limit",), check, "int8")
             parts.append(f"{{e}}.ordinality <= {offset_sql} + {limit_sql}")
         return " AND ".join(parts)
+
+
+def _native_value(column: str, cast: str, ref: TypeRef,
+                  not_null: bool) -> tuple[str | None, str] | None:
+    """(guard, expression) reading ``column`` natively, or None to go through to_jsonb.
+
+    The expression is used when the guard (SQL, None: always) holds; otherwise the
+    generic expression, which also reports a null in a non-null field.
+    """
+    if not (not_null or ref.nullable):
+        return None  # a nullable column behind a non-null field needs the null check
+    if ref.kind == "scalar" and ref.scalar is not None:
+        casts, template = _NATIVE_OUTPUT.get(ref.scalar.graphql.name, (frozenset(), ""))
+        return (None, template.format(column)) if cast in casts else None
+    item = ref.of
+    if ref.kind == "list" and cast == "text[]" and item is not None and item.kind == "scalar" \
+            and item.scalar is not None and item.scalar.graphql.name in ("String", "ID"):
+        if item.nullable:
+            return None, column
+        # Non-null items: pass the array through unless it holds a null.
+        return f"array_position({column}, NULL) IS NULL", f"to_jsonb({column})"
+    return None
 
 
 def build_object(pairs: list[tuple[str, str]]) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 from fraiseql.compiler.context import NATIVE_COLUMN_TYPES, SourceInfo
 
 _COLUMNS_SQL = """
-SELECT c.relname AS source, a.attname AS column, format_type(a.atttypid, NULL) AS type
+SELECT c.relname AS source, a.attname AS column, format_type(a.atttypid, NULL) AS type,
+       a.attnotnull AS not_null
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 WHERE c.oid = ANY($1::regclass[]) AND a.attnum > 0 AND NOT a.attisdropped
 """
@@ -24,4 +25,6 @@ async def load_sources(conn: Any, names: list[str]) -> dict[str, SourceInfo]:
         name = by_relname.get(row["source"])
         if cast is not None and name is not None:
             sources[name].columns[row["column"]] = cast
+            if row["not_null"]:
+                sources[name].not_null |= {row["column"]}
     return sources
