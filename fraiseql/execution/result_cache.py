@@ -54,6 +54,7 @@ from fraiseql.compiler.plan import Plan
 from fraiseql.config import Settings
 from fraiseql.errors import ConfigurationError
 from fraiseql.execution.engine import Outcome
+from fraiseql.execution.listener import cancel, keep_listening
 from fraiseql.schema.model import ObjectInfo, Schema
 
 logger = logging.getLogger("fraiseql")
@@ -61,7 +62,6 @@ logger = logging.getLogger("fraiseql")
 CHANNEL = "fraiseql_changes"
 EVERYTHING = "*"  # a payload (or entity type) that flushes the whole cache
 HEARTBEAT_S = 5.0
-RETRY_MIN_S, RETRY_MAX_S = 0.5, 10.0
 ENTRY_OVERHEAD = 300  # bytes counted per entry beyond its body and key texts
 CHECK_SQL = ("SELECT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'change_log_notify'"
              " AND tgrelid = to_regclass('fraiseql.change_log'))")
@@ -241,15 +241,15 @@ class ResultCache:
         except Exception as exc:  # noqa: BLE001 - database down: the listener retries
             logger.warning("result cache: could not check the database yet: %s", exc)
         if self._task is None:
-            self._task = asyncio.create_task(self._listen_forever(), name="fraiseql-result-cache")
+            self._task = asyncio.create_task(
+                keep_listening(self._listen, lambda: self._listened,
+                               "result cache listener (not caching meanwhile)"),
+                name="fraiseql-result-cache")
 
     async def stop(self) -> None:
         """Stop listening (closes the listener's connection); the cache stops serving."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         self._down()
 
     def _down(self) -> None:
@@ -257,24 +257,10 @@ class ResultCache:
             self.listening = False
             self.flush()
 
-    async def _listen_forever(self) -> None:
-        delay = RETRY_MIN_S
-        while True:
-            self._listened = False
-            try:
-                await self._listen()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - reconnect; the cache is off meanwhile
-                if self._listened:
-                    delay = RETRY_MIN_S  # it worked for a while: retry soon
-                logger.warning("result cache listener: %s; not caching, reconnecting in %.1f s",
-                               exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
-
     async def _listen(self) -> None:
+        """One connection's life: LISTEN, then serve until the connection is lost."""
         import asyncpg
+        self._listened = False
         conn = await asyncpg.connect(
             self.database_url, timeout=self.connect_timeout_s,
             server_settings={"application_name": "fraiseql-cache-listener"})

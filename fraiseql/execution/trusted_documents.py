@@ -24,12 +24,12 @@ import logging
 from typing import Any
 
 from fraiseql.errors import ConfigurationError
+from fraiseql.execution.listener import cancel, keep_listening
 
 logger = logging.getLogger("fraiseql")
 
 CHANNEL = "fraiseql_trusted_documents"
 CHECK_INTERVAL_S = 30.0
-RETRY_MIN_S, RETRY_MAX_S = 0.5, 10.0
 LOAD_SQL = "SELECT hash, query FROM fraiseql.trusted_documents"
 # Changes whenever the set of hashes does (and hash determines query).
 DIGEST_SQL = ("SELECT count(*)::text || ':' || coalesce(md5(string_agg(hash, ',' ORDER BY hash)),"
@@ -65,15 +65,14 @@ class TrustedDocuments:
             raise
         except Exception as exc:  # noqa: BLE001 - database down: the listener retries
             logger.warning("could not load the trusted documents yet: %s", exc)
-        self._task = asyncio.create_task(self._listen_forever(), name="fraiseql-trusted-documents")
+        self._task = asyncio.create_task(
+            keep_listening(self._listen, lambda: self._listening, "trusted documents listener"),
+            name="fraiseql-trusted-documents")
 
     async def stop(self) -> None:
         """Stop listening (closes the listener's connection)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     # --- loading ----------------------------------------------------------------------
 
@@ -95,24 +94,10 @@ class TrustedDocuments:
                 "`fraiseql install` to upgrade the framework SQL, then "
                 "`fraiseql documents register MANIFEST`")
 
-    async def _listen_forever(self) -> None:
-        delay = RETRY_MIN_S
-        while True:
-            self._listening = False
-            try:
-                await self._listen()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - reconnect; the next connection reloads
-                if self._listening:
-                    delay = RETRY_MIN_S  # it worked for a while: retry soon
-                logger.warning("trusted documents listener: %s; reconnecting in %.1f s",
-                               exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
-
     async def _listen(self) -> None:
+        """One connection's life: LISTEN, load, then reload on every change."""
         import asyncpg
+        self._listening = False
         conn = await asyncpg.connect(self.database_url, timeout=self.connect_timeout_s,
                                      server_settings={"application_name": "fraiseql-listener"})
         try:
