@@ -518,3 +518,34 @@ async def test_selections_and_sorts_the_groups_cannot_answer(client: AppClient) 
     code, message = await error_of(
         client, "{ salesAggregate(where: {category: null}) { count } }")
     assert code == "BAD_USER_INPUT" and "where.category is null" in message
+
+
+# --- the documentation's example ------------------------------------------------------------
+
+
+async def test_the_documented_example_answers_as_documented(pg_server: TestServer) -> None:
+    """docs/aggregates.md: its SQL, app, query and answer blocks, run as written."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "docs" / "aggregates.md").read_text()
+
+    def block(language: str) -> str:
+        return text.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+    name = unique_database_name("fraiseql_facts_doc")
+    url = await create_database(pg_server, name)
+    try:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(block("sql"))
+        finally:
+            await conn.close()
+        namespace: dict[str, Any] = {"__name__": "aggregates_doc"}
+        source = block("python").replace("app = fraiseql.create_app(schema)\n", "")
+        # dont_inherit: this module's `from __future__ import annotations` must not apply.
+        exec(compile(source, "aggregates.md", "exec", dont_inherit=True), namespace)  # noqa: S102
+        app = fraiseql.create_app(namespace["schema"], database_url=url)
+        async with AppClient(app) as doc_client:
+            response = await doc_client.post_graphql(block("graphql"))
+        assert response.json() == json.loads(block("json"))
+    finally:
+        await drop_database(pg_server, name)
