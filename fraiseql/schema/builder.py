@@ -79,7 +79,7 @@ def build_schema(
 
 def _resolve_facts(facts: Iterable[type], resolver: _Resolver) -> dict[str, Any]:
     """Fact tables by root field name (see schema/facts.py); errors go to the resolver."""
-    from fraiseql.schema.facts import resolve_fact
+    from fraiseql.schema.facts import generated_type_names, resolve_fact
     resolved: dict[str, Any] = {}
     for cls in facts:
         info = resolve_fact(cls, resolver.max_page_size, resolver.errors.append)
@@ -89,6 +89,12 @@ def _resolve_facts(facts: Iterable[type], resolver: _Resolver) -> dict[str, Any]
             resolver.error(f"fact {cls.__name__}: root field {info.root_name!r} is already "
                            "taken", cls, "pass query_name=... to @fraiseql.fact")
             continue
+        taken = [n for n in generated_type_names(info) if n in resolver._names]
+        if taken:
+            resolver.error(f"fact {cls.__name__}: its generated type {taken[0]!r} is already "
+                           "declared", cls, "pass name=... to @fraiseql.fact")
+            continue
+        resolver._names.update(dict.fromkeys(generated_type_names(info), cls))
         resolved[info.root_name] = info
     return resolved
 

@@ -144,6 +144,17 @@ class FactInfo:
         return cached
 
 
+# The types fact_types.py generates for a fact, by suffix of its name.
+GENERATED_SUFFIXES = ("Dimension", "TimeField", "TimeBucket", "FactWhere", "Having",
+                      "MeasureFilter", "AverageFilter", "GroupOrderBy", "MeasureOrderBy",
+                      "Group", "Measures", "Averages")
+
+
+def generated_type_names(info: FactInfo) -> list[str]:
+    """The GraphQL type names a fact's API takes, e.g. SaleGroup."""
+    return [f"{info.name}{suffix}" for suffix in GENERATED_SUFFIXES]
+
+
 def default_root_name(sql_source: str) -> str:
     """``tf_sales`` -> ``salesAggregate``; ``analytics.tf_sales`` too."""
     table = sql_source.split(".")[-1]

@@ -144,6 +144,30 @@ def test_source_names_root_clashes_and_undecorated_classes() -> None:
                      "query_name")
 
 
+def test_generated_type_names_may_not_clash() -> None:
+    @fraiseql.type
+    class SaleGroup:
+        id: fraiseql.ID
+
+    @fraiseql.query
+    async def groups(info: object) -> list[SaleGroup]: ...
+
+    @fraiseql.fact(sql_source="tf_other")  # at:same_name
+    class Sale:
+        n: int = fraiseql.measure()
+
+    with pytest.raises(SchemaBuildError) as info:
+        fraiseql.build_schema([groups], facts=[Sale])
+    (error,) = info.value.errors
+    assert_points_at(error, "same_name", "generated type 'SaleGroup' is already declared",
+                     "name=")
+    with pytest.raises(SchemaBuildError) as info:
+        fraiseql.build_schema(facts=[globals()["Sale"], VisitFact, Sale])
+    (error,) = info.value.errors
+    assert_points_at(error, "same_name", "generated type 'SaleDimension' is already declared",
+                     "name=")  # two facts named Sale
+
+
 GOLDEN_QUERY = """query ($tier: String!, $top: Decimal!) {
   salesAggregate(
     where: {customerTier: {eq: $tier}, occurredAt: {gte: "2024-01-01T00:00:00Z"}}
