@@ -157,9 +157,7 @@ def generated_type_names(info: FactInfo) -> list[str]:
 
 def default_root_name(sql_source: str) -> str:
     """``tf_sales`` -> ``salesAggregate``; ``analytics.tf_sales`` too."""
-    table = sql_source.split(".")[-1]
-    if table.startswith("tf_"):
-        table = table[3:]
+    table = sql_source.split(".")[-1].removeprefix("tf_")
     return f"{to_camel(table)}Aggregate"
 
 

@@ -26,10 +26,14 @@ import pytest_asyncio
 
 import fraiseql
 from fraiseql.testing.client import AppClient
-from fraiseql.testing.postgres import TestServer, create_database, drop_database, \
-    unique_database_name
+from fraiseql.testing.postgres import (
+    TestServer,
+    create_database,
+    drop_database,
+    unique_database_name,
+)
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def at(text: str) -> datetime.datetime:

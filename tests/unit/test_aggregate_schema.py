@@ -134,8 +134,9 @@ def test_source_names_root_clashes_and_undecorated_classes() -> None:
 
     errors = build_errors(Injected, Plain, Sale, Again)
     assert [e.message.split(":")[0] for e in errors] == [
-        "Injected", "Injected", "facts=[<class 'test_aggregate_schema."
-        "test_source_names_root_clashes_and_undecorated_classes.<locals>.Plain'>]",
+        "Injected", "Injected", ("facts=[<class 'test_aggregate_schema."
+                                 "test_source_names_root_clashes_and_undecorated_classes"
+                                 ".<locals>.Plain'>]"),
         "fact Again"]
     assert_points_at(errors[0], "injected", r"sql_source .* is not a plain SQL name", "tf_sales")
     assert_points_at(errors[1], "injected", r"dimensions_column 'a-b'", "column name")
