@@ -29,6 +29,7 @@ from fraiseql.schema.decorators import (
 )
 from fraiseql.schema.definitions import UNSET
 from fraiseql.schema.definitions import field_options as field
+from fraiseql.schema.facts import dimension, fact, measure, time_dimension
 from fraiseql.schema.scalars import ID, JSON
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def create_app(schema: Any, settings: Settings | None = None, **overrides: Any) 
 
 __all__ = [
     "ID", "JSON", "UNSET", "DefinitionError", "ErrorCode", "FraiseQLError", "RequestError",
-    "SchemaBuildError", "Settings", "build_schema", "create_app", "enum", "error", "field",
-    "input", "interface", "mutation", "query", "success", "type",
+    "SchemaBuildError", "Settings", "build_schema", "create_app", "dimension", "enum", "error",
+    "fact", "field", "input", "interface", "measure", "mutation", "query", "success",
+    "time_dimension", "type",
 ]

@@ -14,6 +14,7 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
+from fraiseql.compiler.aggregate import compile_aggregate
 from fraiseql.compiler.context import CompileContext, SourceInfo, param
 from fraiseql.compiler.mutation import compile_mutation
 from fraiseql.compiler.order import order_by_sql
@@ -55,6 +56,10 @@ def compile_operation(schema: Schema, document: DocumentNode, operation: Operati
         mutation = schema.mutations.get(name) if op_type == "mutation" else None
         if mutation is not None and not mutation.definition.is_resolver:
             roots.append(compile_mutation(ctx, mutation, key, nodes, root_type.fields[name]))
+            continue
+        fact = schema.facts.get(name) if op_type == "query" else None
+        if fact is not None:  # an aggregate over a fact table (compiler/aggregate.py)
+            roots.append(compile_aggregate(ctx, fact, key, nodes, root_type.fields[name]))
             continue
         root = schema.queries.get(name) if op_type == "query" else None
         if root is None or root.sql_source is None:

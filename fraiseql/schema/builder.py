@@ -55,11 +55,13 @@ def build_schema(
     types: Iterable[type] = (),
     *,
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
+    facts: Iterable[type] = (),
 ) -> Schema:
-    """Build the schema from decorated queries, mutations and extra types."""
+    """Build the schema from decorated queries, mutations, extra types and fact tables."""
     resolver = _Resolver(max_page_size)
     for query in queries:
         resolver.add_query(query)
+    fact_infos = _resolve_facts(facts, resolver)
     for mutation in mutations:
         resolver.add_mutation(mutation)
     for extra in types:
@@ -70,9 +72,31 @@ def build_schema(
     from fraiseql.schema.graphql_types import to_graphql
     graphql_schema: GraphQLSchema = to_graphql(resolver.objects, resolver.roots,
                                                resolver.enums, resolver.inputs,
-                                               resolver.mutations)
+                                               resolver.mutations, fact_infos)
     return Schema(graphql_schema, resolver.objects, resolver.roots, resolver.enums,
-                  resolver.mutations, resolver.inputs)
+                  resolver.mutations, resolver.inputs, fact_infos)
+
+
+def _resolve_facts(facts: Iterable[type], resolver: _Resolver) -> dict[str, Any]:
+    """Fact tables by root field name (see schema/facts.py); errors go to the resolver."""
+    from fraiseql.schema.facts import generated_type_names, resolve_fact
+    resolved: dict[str, Any] = {}
+    for cls in facts:
+        info = resolve_fact(cls, resolver.max_page_size, resolver.errors.append)
+        if info is None:
+            continue
+        if info.root_name in resolver.roots or info.root_name in resolved:
+            resolver.error(f"fact {cls.__name__}: root field {info.root_name!r} is already "
+                           "taken", cls, "pass query_name=... to @fraiseql.fact")
+            continue
+        taken = [n for n in generated_type_names(info) if n in resolver._names]
+        if taken:
+            resolver.error(f"fact {cls.__name__}: its generated type {taken[0]!r} is already "
+                           "declared", cls, "pass name=... to @fraiseql.fact")
+            continue
+        resolver._names.update(dict.fromkeys(generated_type_names(info), cls))
+        resolved[info.root_name] = info
+    return resolved
 
 
 class _Resolver:

@@ -61,9 +61,10 @@ def response_key_resolver(source: Any, info: Any, **_args: Any) -> Any:
 
 def to_graphql(objects: dict[str, ObjectInfo], roots: dict[str, RootField],
                enums: dict[str, type], inputs: dict[str, ObjectInfo],
-               mutations: dict[str, MutationField] | None = None) -> GraphQLSchema:
-    """Build the graphql-core schema for a resolved model."""
-    return _Converter(objects, enums, inputs).schema(roots, mutations or {})
+               mutations: dict[str, MutationField] | None = None,
+               facts: dict[str, Any] | None = None) -> GraphQLSchema:
+    """Build the graphql-core schema for a resolved model (facts: schema/fact_types.py)."""
+    return _Converter(objects, enums, inputs).schema(roots, mutations or {}, facts or {})
 
 
 class _Converter:
@@ -72,10 +73,12 @@ class _Converter:
         self.objects, self.enums, self.inputs = objects, enums, inputs
         self.named: dict[str, GraphQLNamedType] = {"OrderDirection": ORDER_DIRECTION}
 
-    def schema(self, roots: dict[str, RootField],
-               mutations: dict[str, MutationField]) -> GraphQLSchema:
+    def schema(self, roots: dict[str, RootField], mutations: dict[str, MutationField],
+               facts: dict[str, Any]) -> GraphQLSchema:
+        from fraiseql.schema.fact_types import fact_root_fields
         query = GraphQLObjectType("Query", lambda: {
-            name: self.root_field(root) for name, root in roots.items()})
+            **{name: self.root_field(root) for name, root in roots.items()},
+            **fact_root_fields(self, facts)})
         mutation = GraphQLObjectType("Mutation", lambda: {
             name: self.mutation_field(m) for name, m in mutations.items()}) if mutations else None
         extra = [self.object_type(info) for info in self.objects.values()]

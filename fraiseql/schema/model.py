@@ -126,6 +126,7 @@ class Schema:
     enums: dict[str, type]
     mutations: dict[str, MutationField] = field(default_factory=dict)
     inputs: dict[str, ObjectInfo] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)  # root name -> facts.FactInfo
 
     def sdl(self) -> str:
         """The schema in GraphQL SDL."""

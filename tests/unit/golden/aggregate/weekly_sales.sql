@@ -1,0 +1,11 @@
+-- query ($tier: String!, $top: Decimal!) {
+--   salesAggregate(
+--     where: {customerTier: {eq: $tier}, occurredAt: {gte: "2024-01-01T00:00:00Z"}}
+--     groupBy: [CATEGORY]
+--     timeBucket: {unit: WEEK}
+--     having: {count: {gt: 1}, sum: {revenue: {gte: $top}}}
+--     orderBy: [{sum: {revenue: DESC}}, {bucket: ASC}]
+--     limit: 20
+--   ) { category bucket count sum { revenue } avg { quantity } }
+-- }
+SELECT coalesce(json_agg(json_build_object('category', g."category", 'bucket', to_char(g."bucket" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), 'count', g."count", 'sum', json_build_object('revenue', g."sum_revenue"::text), 'avg', json_build_object('quantity', g."avg_quantity")) ORDER BY g.n), '[]'::json) FROM (SELECT h.*, row_number() OVER (ORDER BY h."sum_revenue" DESC, h."bucket" ASC, h."category") AS n FROM (SELECT v."category" AS "category", date_trunc('week', v."occurred_at", 'UTC') AS "bucket", count(*) AS "count", sum(v."revenue")::numeric AS "sum_revenue", avg(v."quantity")::float8 AS "avg_quantity" FROM (SELECT f."revenue" AS "revenue", f."quantity" AS "quantity", f."occurred_at" AS "occurred_at", (f."dimensions"->>'category') AS "category", (f."dimensions"#>>'{customer,tier}') AS "customer_tier" FROM "tf_sales" AS f) AS v WHERE (v."occurred_at" >= $1::text::timestamptz AND v."customer_tier" = $2::text) GROUP BY v."category", date_trunc('week', v."occurred_at", 'UTC')) AS h WHERE (h."count" > $3::text::int8 AND h."sum_revenue" >= $4::text::numeric) ORDER BY h."sum_revenue" DESC, h."bucket" ASC, h."category" LIMIT $5::int8) AS g
