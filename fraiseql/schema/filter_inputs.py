@@ -26,7 +26,7 @@ from fraiseql.schema.special_scalars import VectorScalar
 # PostgreSQL's built-in text search configurations (pg_catalog.pg_ts_config).
 TEXT_SEARCH_CONFIGS = (
     "simple", "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english",
-    "finnish", "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish",
+    "estonian", "finnish", "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish",
     "italian", "lithuanian", "nepali", "norwegian", "portuguese", "romanian", "russian",
     "serbian", "spanish", "swedish", "tamil", "turkish", "yiddish")
 
