@@ -403,3 +403,29 @@ async def test_text_search_languages_are_the_built_in_configurations(
     finally:
         await conn.close()
     assert sorted(r[0] for r in names) == sorted(TEXT_SEARCH_CONFIGS)
+
+
+# --- boot: an operator is advertised only if it runs ------------------------------------
+
+
+async def test_boot_fails_without_the_vector_extension(empty_db_url: str) -> None:
+    from fraiseql.errors import DatabaseSetupError
+    conn = await asyncpg.connect(empty_db_url)
+    try:
+        await conn.execute("CREATE EXTENSION ltree; "
+                           "CREATE VIEW v_item AS SELECT NULL::uuid AS id, '{}'::jsonb AS data")
+    finally:
+        await conn.close()
+    app = fraiseql.create_app(fraiseql.build_schema([items]), database_url=empty_db_url)
+    with pytest.raises(DatabaseSetupError) as raised:
+        async with AppClient(app):
+            pass
+    assert str(raised.value).startswith(
+        "fields FilterItem.embedding need the PostgreSQL extension 'vector', which is not "
+        "installed in this database")
+    assert "ltree" not in str(raised.value)
+    assert app.engine.pool is None  # nothing left open
+
+
+async def test_boot_succeeds_with_the_extensions(client: AppClient) -> None:
+    assert client.app.started
