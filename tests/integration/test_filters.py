@@ -97,7 +97,7 @@ async def _create(url: str) -> None:
             await conn.execute(
                 f"INSERT INTO tb_item (id, data, {', '.join(SPECIAL)}) "
                 f"VALUES ($1::uuid, $2::jsonb, {casts})",
-                *[a if not isinstance(a, list) else a for a in args[:2]],
+                *args[:2],
                 *[None if a is None else (a if isinstance(a, str) else
                                           "{" + ",".join(str(x) for x in a) + "}")
                   for a in args[2:]])
