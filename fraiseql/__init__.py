@@ -30,7 +30,17 @@ from fraiseql.schema.decorators import (
 from fraiseql.schema.definitions import UNSET
 from fraiseql.schema.definitions import field_options as field
 from fraiseql.schema.facts import dimension, fact, measure, time_dimension
-from fraiseql.schema.scalars import ID, JSON
+from fraiseql.schema.scalars import (
+    CIDR,
+    ID,
+    JSON,
+    DateRange,
+    IPAddress,
+    LTree,
+    MacAddress,
+    TSVector,
+    Vector,
+)
 
 if TYPE_CHECKING:
     from fraiseql.http.app import FraiseQLApp
@@ -45,7 +55,8 @@ def create_app(schema: Any, settings: Settings | None = None, **overrides: Any) 
 
 
 __all__ = [
-    "ID", "JSON", "UNSET", "DefinitionError", "ErrorCode", "FraiseQLError", "RequestError",
+    "CIDR", "ID", "JSON", "UNSET", "DateRange", "IPAddress", "LTree", "MacAddress", "TSVector",
+    "Vector", "DefinitionError", "ErrorCode", "FraiseQLError", "RequestError",
     "SchemaBuildError", "Settings", "build_schema", "create_app", "dimension", "enum", "error",
     "fact", "field", "input", "interface", "measure", "mutation", "query", "success",
     "time_dimension", "type",

@@ -16,6 +16,10 @@ NATIVE_COLUMN_TYPES = {
     "real": "float4", "boolean": "boolean", "date": "date",
     "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
     "time without time zone": "time", "jsonb": "jsonb", "text[]": "text[]",
+    # types with their own filter operators (fraiseql/schema/operators.py)
+    "integer[]": "int4[]", "bigint[]": "int8[]", "numeric[]": "numeric[]", "uuid[]": "uuid[]",
+    "inet": "inet", "cidr": "cidr", "macaddr": "macaddr", "ltree": "ltree",
+    "daterange": "daterange", "tsvector": "tsvector", "vector": "vector",
 }
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from fraiseql.compiler.context import SourceInfo, bad_input, param
 from fraiseql.compiler.sql import Params, ident, literal
 from fraiseql.compiler.values import text_list, to_lower_text, to_text
 from fraiseql.schema.model import FieldInfo, ObjectInfo
-from fraiseql.schema.operators import OPERATORS
+from fraiseql.schema.operators import Operator, operator_named
 
 
 class WhereCompiler:
@@ -18,6 +20,7 @@ class WhereCompiler:
                  table_alias: str = "v") -> None:
         self.schema, self.params, self.site = schema, params, site
         self.source, self.table_alias = source, table_alias
+        self._elements_seen = 0  # names each EXISTS over a list's elements
 
     def compile(self, where: dict[str, Any], obj: ObjectInfo, data: str,
                 path: tuple[str | int, ...], top: bool = True) -> str:
@@ -39,30 +42,135 @@ class WhereCompiler:
         if f.type.kind == "object":
             nested = self.schema.objects[f.type.name]
             return self.compile(value, nested, f"({data}->{literal(f.python_name)})", path, False)
+        if filter_family(f) == "objects":
+            return self._elements(value, f, data, path, top)
         return self._filter(value, f, data, path, top)
+
+    def _elements(self, filters: dict[str, Any], f: FieldInfo, data: str,
+                  path: tuple[str | int, ...], top: bool) -> str:
+        """``any``/``isEmpty`` on a list of objects embedded in the JSONB."""
+        column = self.source.column(f.python_name) if top and self.source else None
+        lhs = f"{self.table_alias}.{ident(f.python_name)}" if column == "jsonb" \
+            else f"({data}->{literal(f.python_name)})"
+        parts = []
+        for name, operand in filters.items():
+            self._refuse_null(operand, path, name)
+            op = operator_named("objects", name)
+            if op.operand == "where":
+                self._elements_seen += 1
+                alias = f"elem{self._elements_seen}"
+                element = self.schema.objects[f.type.named().name]
+                inner = self.compile(operand, element, f"{alias}.value", (*path, name), False)
+                parts.append(op.sql(lhs, inner, alias))
+            else:
+                parts.append(op.sql(lhs, self._param((*path, name), to_text, "text::boolean")))
+        return _join(parts, "AND", "TRUE")
 
     def _filter(self, filters: dict[str, Any], f: FieldInfo, data: str,
                 path: tuple[str | int, ...], top: bool) -> str:
-        lhs, cast, lowercase = comparable(f, data, self.source if top else None,
-                                          self.table_alias)
+        family = filter_family(f)
+        source = self.source if top else None
+        if family == "array":
+            lhs, cast = array_comparable(f, data, source, self.table_alias)
+            lowercase = False
+        else:
+            lhs, cast, lowercase = comparable(f, data, source, self.table_alias)
+        language = self._language(filters, path) if family == "fulltext" else ""
         parts = []
-        for op_name, operand in filters.items():
-            op = OPERATORS[op_name]
-            if operand is None:
-                raise bad_input(f"where.{_dotted(path)}.{op_name} is null; use isnull to "
-                                "test for null")
-            convert = to_lower_text if lowercase else to_text
-            if op.operand == "list":
-                placeholder = param(self.params, self.site, (*path, op_name), text_list(convert),
-                                    f"text[]::{cast}[]")
-            elif op.operand == "boolean":
-                placeholder = param(self.params, self.site, (*path, op_name), to_text,
-                                    "text::boolean")
-            else:
-                placeholder = param(self.params, self.site, (*path, op_name), convert,
-                                    f"text::{cast}")
-            parts.append(op.sql(lhs, placeholder))
+        for name, operand in filters.items():
+            self._refuse_null(operand, path, name)
+            op = operator_named(family, name)
+            if op.option:
+                continue
+            at = (*path, name)
+            if op.operand == "distance":
+                parts.append(self._distance(op, lhs, operand, at))
+                continue
+            placeholder = self._operand(op, at, cast, lowercase)
+            parts.append(op.sql(lhs, placeholder, language) if op.operand == "query"
+                         else op.sql(lhs, placeholder))
         return _join(parts, "AND", "TRUE")
+
+    def _operand(self, op: Operator, at: tuple[str | int, ...], cast: str,
+                 lowercase: bool) -> str:
+        """The cast placeholder of one operator's operand."""
+        convert = op.convert or (to_lower_text if lowercase else to_text)
+        sql_type = op.cast or {"value": cast, "list": f"{cast}[]", "boolean": "boolean",
+                               "string": "text", "strings": "text[]", "int": "int4",
+                               "json": "jsonb", "date": "date", "query": "text"}[op.operand]
+        if op.operand in ("list", "strings"):
+            return self._param(at, text_list(convert), f"text[]::{sql_type}")
+        if op.operand == "json":
+            return self._param(at, _json_text, "text::jsonb")
+        return self._param(at, convert, f"text::{sql_type}")
+
+    def _language(self, filters: dict[str, Any], path: tuple[str | int, ...]) -> str:
+        """The text search configuration of a full-text filter (an enum value, still bound)."""
+        if filters.get("language") is None:
+            return "'simple'::regconfig"
+        return self._param((*path, "language"), to_text, "text::regconfig")
+
+    def _distance(self, op: Operator, lhs: str, operand: dict[str, Any],
+                  at: tuple[str | int, ...]) -> str:
+        """``(lhs <=> vector) < bound`` for each bound given."""
+        bounds = [(key, sign) for key, sign in _BOUNDS if key in operand]
+        if not bounds:
+            raise bad_input(f"where.{_dotted(at)} needs a bound: lt, lte, gt or gte")
+        distance = op.sql(lhs, self._param((*at, "vector"), to_text, "text::vector"))
+        parts = []
+        for key, sign in bounds:
+            self._refuse_null(operand[key], at, key)
+            parts.append(f"{distance} {sign} {self._param((*at, key), to_text, 'text::float8')}")
+        return _join(parts, "AND", "TRUE")
+
+    def _param(self, at: tuple[str | int, ...], convert: Any, sql_type: str) -> str:
+        return param(self.params, self.site, at, convert, sql_type)
+
+    @staticmethod
+    def _refuse_null(operand: Any, path: tuple[str | int, ...], name: str) -> None:
+        if operand is None:
+            raise bad_input(f"where.{_dotted(path)}.{name} is null; use isnull to "
+                            "test for null")
+
+
+_BOUNDS = (("lt", "<"), ("lte", "<="), ("gt", ">"), ("gte", ">="))
+
+
+def _json_text(value: Any) -> str:
+    """A JSON operand as JSON text (a bare string operand stays a JSON string)."""
+    return orjson.dumps(value).decode()
+
+
+def filter_family(f: FieldInfo) -> str:
+    """The operator family of a filterable field (see fraiseql/schema/operators.py)."""
+    ref = f.type
+    if ref.kind == "list":
+        assert ref.of is not None
+        return "array" if ref.of.kind in ("scalar", "enum") else "objects"
+    if ref.kind == "enum":
+        return "enum"
+    assert ref.scalar is not None
+    return ref.scalar.kind
+
+
+def array_comparable(f: FieldInfo, data: str, source: SourceInfo | None,
+                     alias: str = "v") -> tuple[str, str]:
+    """(array expression, item cast) for a list-of-scalars field.
+
+    A real array column is used as is; a JSONB array becomes a PostgreSQL array
+    of the item type, so numbers compare as numbers (a non-array is null).
+    """
+    item = f.type.of
+    assert item is not None
+    item_cast = item.scalar.sql_cast if item.scalar is not None else "text"
+    column = source.column(f.python_name) if source else None
+    if column is not None and column.endswith("[]"):
+        return f"{alias}.{ident(f.python_name)}", column[:-2]
+    json = f"{alias}.{ident(f.python_name)}" if column == "jsonb" \
+        else f"({data}->{literal(f.python_name)})"
+    return (f"(CASE WHEN jsonb_typeof({json}) = 'array' THEN ARRAY(SELECT "
+            f"jsonb_array_elements_text({json}))::{item_cast}[] END)"), item_cast
+
 
 def comparable(f: FieldInfo, data: str, source: SourceInfo | None,
                alias: str = "v") -> tuple[str, str, bool]:

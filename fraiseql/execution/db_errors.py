@@ -28,11 +28,34 @@ _BY_SQLSTATE: dict[str, tuple[ErrorCode, str]] = {
 }
 _UNAVAILABLE_CLASSES = ("08",)  # connection exceptions
 
+# Client values PostgreSQL parses with its own grammar (filter operands) report a bad
+# value as a syntax error (42601) or a generic data exception (22000); only these
+# messages are the client's input, any other such error is a bug in the SQL we wrote.
+_VALUE_SYNTAX: tuple[tuple[str, str, str], ...] = (
+    ("42601", "tsquery", "a full-text search query is not valid (to_tsquery syntax)"),
+    ("42601", "ltxtquery", "an ltxtquery is not valid"),
+    ("42601", "operand syntax error", "an ltxtquery is not valid"),
+    ("42601", "lquery", "an lquery (ltree pattern) is not valid"),
+    ("42601", "ltree", "an ltree path is not valid"),
+    ("22000", "vector dimensions", "the vector's dimension differs from the stored vectors'"),
+    ("22000", "dimensions, not", "the vector's dimension differs from the stored vectors'"),
+)
+
+
+def _value_syntax(sqlstate: Any, message: str) -> str | None:
+    for state, fragment, explanation in _VALUE_SYNTAX:
+        if sqlstate == state and fragment in message:
+            return explanation
+    return None
+
 
 def translate(exc: BaseException) -> DatabaseError | None:
     """The client-facing error for a database failure, or None if it is a bug."""
     sqlstate: Any = getattr(exc, "sqlstate", None)
-    if sqlstate in _BY_SQLSTATE:
+    value_error = _value_syntax(sqlstate, str(exc))
+    if value_error is not None:
+        error = DatabaseError(value_error, ErrorCode.BAD_USER_INPUT)
+    elif sqlstate in _BY_SQLSTATE:
         code, message = _BY_SQLSTATE[sqlstate]
         error = DatabaseError(message, code)
     elif (isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_CLASSES)) or \

@@ -112,6 +112,8 @@ class Engine:
         from fraiseql.execution.sources import load_sources
         names = sorted({root.sql_source for root in self.schema.queries.values()
                         if root.sql_source})
+        from fraiseql.execution.extensions import check_extensions
+        await check_extensions(conn, self.schema)
         self.sources = await load_sources(conn, names)
         self.plans.clear()
 

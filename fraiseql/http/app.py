@@ -15,7 +15,7 @@ from typing import Any
 from graphql import OperationDefinitionNode, OperationType, parse
 
 from fraiseql.config import Settings
-from fraiseql.errors import ErrorCode, RequestError
+from fraiseql.errors import DatabaseSetupError, ErrorCode, RequestError
 from fraiseql.execution.engine import Engine
 from fraiseql.http.persisted import PersistedQueries, refusal_status
 from fraiseql.http.protocol import (
@@ -57,7 +57,11 @@ class FraiseQLApp:
         except BaseException:
             await self.shutdown()  # a setting that cannot be enforced: nothing left open
             raise
-        await self._ensure_sources()
+        try:
+            await self._ensure_sources()
+        except DatabaseSetupError:
+            await self.shutdown()
+            raise
         self.started = True
 
     async def shutdown(self) -> None:
@@ -77,6 +81,8 @@ class FraiseQLApp:
             async with self.engine.pool.acquire() as conn:
                 await self.engine.load_sources(conn)
             return True
+        except DatabaseSetupError:  # the database lacks what the schema needs: do not boot
+            raise
         except Exception as exc:  # noqa: BLE001 - database down: retried on next request
             logger.warning("could not read the views' columns yet: %s", exc)
             return False

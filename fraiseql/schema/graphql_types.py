@@ -7,7 +7,6 @@ from typing import Any
 
 from graphql import (
     GraphQLArgument,
-    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLEnumValue,
     GraphQLField,
@@ -27,12 +26,16 @@ from graphql import (
 from fraiseql.schema.definitions import UNSET, definition_of, own_docstring
 from fraiseql.schema.model import MutationField, ObjectInfo, RootField, TypeRef
 from fraiseql.schema.naming import to_camel
-from fraiseql.schema.operators import operators_for
+from fraiseql.schema.filter_inputs import filter_input
 
 ORDER_DIRECTION = GraphQLEnumType(
     "OrderDirection", {"ASC": GraphQLEnumValue("ASC", description="Ascending."),
                        "DESC": GraphQLEnumValue("DESC", description="Descending.")},
     description="Sort direction.")
+
+
+# Scalar families without an orderBy key: no meaningful (or indexable) order.
+UNORDERED = ("json", "fulltext", "vector")
 
 
 class _EnumType(GraphQLEnumType):
@@ -211,6 +214,9 @@ class _Converter:
                 for field_name, f in info.fields.items():
                     if f.type.kind in ("scalar", "enum"):
                         result[field_name] = GraphQLInputField(self.filter_type(f.type))
+                    elif f.type.kind == "list" and f.type.of is not None \
+                            and f.type.of.kind in ("scalar", "enum", "object"):
+                        result[field_name] = GraphQLInputField(self.list_filter_type(f.type.of))
                     elif f.type.kind == "object":
                         result[field_name] = GraphQLInputField(
                             self.where_type(self.objects[f.type.name]))
@@ -227,15 +233,18 @@ class _Converter:
 
     def filter_type(self, ref: TypeRef) -> GraphQLInputObjectType:
         family = "enum" if ref.kind == "enum" else ref.scalar.kind  # type: ignore[union-attr]
-        operand: Any = self.enum_type(ref.name) if ref.kind == "enum" else ref.scalar.graphql  # type: ignore[union-attr]
-        name = f"{ref.name}Filter"
-        if name not in self.named:
-            shapes = {"value": operand, "list": GraphQLList(GraphQLNonNull(operand)),
-                      "boolean": GraphQLBoolean}
-            self.named[name] = GraphQLInputObjectType(name, {
-                op.name: GraphQLInputField(shapes[op.operand], description=op.description)
-                for op in operators_for(family)}, description=f"Operators on {ref.name} values.")
-        return self.named[name]  # type: ignore[return-value]
+        return filter_input(self.named, f"{ref.name}Filter", family, self.filter_operand(ref))
+
+    def list_filter_type(self, item: TypeRef) -> GraphQLInputObjectType:
+        """``<Item>ListFilter``: array operators, or any/isEmpty for embedded objects."""
+        if item.kind == "object":
+            where = lambda: self.where_type(self.objects[item.name])  # noqa: E731
+            return filter_input(self.named, f"{item.name}ListFilter", "objects", None, where)
+        return filter_input(self.named, f"{item.name}ListFilter", "array",
+                            self.filter_operand(item))
+
+    def filter_operand(self, ref: TypeRef) -> Any:
+        return self.enum_type(ref.name) if ref.kind == "enum" else ref.scalar.graphql  # type: ignore[union-attr]
 
     def order_type(self, info: ObjectInfo) -> GraphQLInputObjectType:
         name = f"{info.name}OrderBy"
@@ -243,7 +252,7 @@ class _Converter:
             self.named[name] = GraphQLInputObjectType(name, lambda: {
                 field_name: GraphQLInputField(ORDER_DIRECTION)
                 for field_name, f in info.fields.items()
-                if f.type.kind == "enum" or (f.type.kind == "scalar" and f.type.scalar.kind != "json")},  # type: ignore[union-attr]
+                if f.type.kind == "enum" or (f.type.kind == "scalar" and f.type.scalar.kind not in UNORDERED)},  # type: ignore[union-attr]
                 description=f"Sort key for {info.name}: set exactly one field.")
         return self.named[name]  # type: ignore[return-value]
 

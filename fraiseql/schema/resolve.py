@@ -21,7 +21,8 @@ from fraiseql.schema.definitions import (
 from fraiseql.schema.model import TypeRef
 from fraiseql.schema.scalars import SCALARS
 
-_SUPPORTED = "str, int, float, bool, ID, UUID, datetime, date, time, Decimal, JSON"
+_SUPPORTED = ("str, int, float, bool, ID, UUID, datetime, date, time, Decimal, JSON, "
+              "IPAddress, CIDR, MacAddress, LTree, DateRange, TSVector, Vector")
 
 
 class AnnotationError(Exception):

@@ -35,6 +35,36 @@ class JSON:
     """Annotation marker for a GraphQL ``JSON`` field (any JSON value)."""
 
 
+# Annotation markers for PostgreSQL types with their own filter operators
+# (see fraiseql/schema/special_scalars.py for their GraphQL scalars).
+class IPAddress(str):
+    """An IPv4 or IPv6 host address, optionally with a prefix (PostgreSQL ``inet``)."""
+
+
+class CIDR(str):
+    """An IPv4 or IPv6 network (PostgreSQL ``cidr``)."""
+
+
+class MacAddress(str):
+    """A MAC address (PostgreSQL ``macaddr``)."""
+
+
+class LTree(str):
+    """A label path such as ``science.physics`` (the ``ltree`` extension)."""
+
+
+class DateRange(str):
+    """A range of dates such as ``[2024-01-01,2024-02-01)`` (PostgreSQL ``daterange``)."""
+
+
+class TSVector(str):
+    """A full-text search document (PostgreSQL ``tsvector``)."""
+
+
+class Vector(list):  # type: ignore[type-arg]
+    """An embedding: a list of floats (the pgvector ``vector`` extension)."""
+
+
 def _string_parser(name: str, parse: Any) -> Any:
     def parse_value(value: Any) -> Any:
         if not isinstance(value, str):
@@ -111,7 +141,8 @@ class ScalarInfo:
     graphql: GraphQLScalarType
     sql_cast: str  # PostgreSQL type that comparisons and sorts use
     as_text: bool  # output via ->> (text) rather than -> (JSON passthrough)
-    kind: str  # operator family: "string", "number", "boolean", "temporal", "id", "json"
+    kind: str  # operator family: "string", "number", "boolean", "temporal", "id", "json", ...
+    extension: str | None = None  # a PostgreSQL extension the type needs
 
 
 SCALARS: dict[Any, ScalarInfo] = {
@@ -129,5 +160,22 @@ SCALARS: dict[Any, ScalarInfo] = {
     JSON: ScalarInfo(JSONScalar, "jsonb", False, "json"),
     dict: ScalarInfo(JSONScalar, "jsonb", False, "json"),
 }
+
+
+def _add_special_scalars() -> None:
+    from fraiseql.schema import special_scalars as s
+    SCALARS.update({
+        IPAddress: ScalarInfo(s.IPAddressScalar, "inet", True, "network"),
+        CIDR: ScalarInfo(s.CIDRScalar, "cidr", True, "network"),
+        MacAddress: ScalarInfo(s.MacAddressScalar, "macaddr", True, "mac"),
+        LTree: ScalarInfo(s.LTreeScalar, "ltree", True, "ltree", "ltree"),
+        DateRange: ScalarInfo(s.DateRangeScalar, "daterange", True, "daterange"),
+        TSVector: ScalarInfo(s.TSVectorScalar, "tsvector", True, "fulltext"),
+        # Stored in data as a JSON array of numbers, so it passes through as JSON.
+        Vector: ScalarInfo(s.VectorScalar, "vector", False, "vector", "vector"),
+    })
+
+
+_add_special_scalars()
 
 SCALARS_BY_NAME: dict[str, ScalarInfo] = {info.graphql.name: info for info in SCALARS.values()}

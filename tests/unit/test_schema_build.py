@@ -412,18 +412,25 @@ def test_generated_where_and_order_by_inputs() -> None:
     gql = _item_schema().graphql
     where = gql.get_type("ItemWhereInput")
     assert isinstance(where, GraphQLInputObjectType)
-    # Scalars, enums and nested objects filter; lists do not.
-    assert list(where.fields) == ["id", "slug", "kind", "meta", "maker", "_and", "_or", "_not"]
+    # Scalars, enums, nested objects and lists of objects (any/isEmpty) filter.
+    assert list(where.fields) == ["id", "slug", "kind", "meta", "maker", "parts", "_and", "_or",
+                                  "_not"]
     assert type_str(where.fields["maker"].type) == "MakerWhereInput"
+    assert type_str(where.fields["parts"].type) == "MakerListFilter"
+    assert {n: type_str(f.type) for n, f in gql.get_type("MakerListFilter").fields.items()} == {
+        "any": "MakerWhereInput", "isEmpty": "Boolean"}
     assert type_str(where.fields["_and"].type) == "[ItemWhereInput!]"
     assert type_str(where.fields["_not"].type) == "ItemWhereInput"
     operators = {name: list(gql.get_type(name).fields) for name in
                  ("IDFilter", "StringFilter", "KindFilter", "JSONFilter")}
     assert operators == {
         "IDFilter": ["eq", "neq", "in", "nin", "isnull"],
-        "StringFilter": ["eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "isnull"],
+        "StringFilter": ["eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "isnull",
+                         "contains", "icontains", "startsWith", "istartsWith", "endsWith",
+                         "iendsWith", "like", "ilike", "regex", "iregex"],
         "KindFilter": ["eq", "neq", "in", "nin", "isnull"],
-        "JSONFilter": ["isnull"],
+        "JSONFilter": ["isnull", "hasKey", "hasAnyKeys", "hasAllKeys", "contains",
+                       "containedBy"],
     }
     assert type_str(gql.get_type("StringFilter").fields["in"].type) == "[String!]"
     assert type_str(gql.get_type("KindFilter").fields["eq"].type) == "Kind"

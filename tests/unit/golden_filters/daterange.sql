@@ -1,0 +1,2 @@
+-- root: hosts
+SELECT coalesce(json_agg(json_build_object('id', coalesce((to_jsonb(d."id") #>> '{}'), E'\u0001\u0002fraiseql:null'::text)) ORDER BY k.n), '[]'::json) FROM (SELECT * FROM (SELECT v.id, row_number() OVER (ORDER BY v."id") AS n FROM "v_host" AS v WHERE (((v.data->>'booked')::daterange) && $1::text::daterange AND ((v.data->>'booked')::daterange) @> $2::text::date) ORDER BY v."id" LIMIT $3::int8 OFFSET $4::int8) AS k0 ORDER BY k0.n) AS k CROSS JOIN LATERAL (SELECT v."id" FROM "v_host" AS v WHERE v.id = k.id LIMIT 1) AS d

@@ -1,0 +1,2 @@
+-- root: hosts
+SELECT coalesce(json_agg(json_build_object('id', coalesce((to_jsonb(d."id") #>> '{}'), E'\u0001\u0002fraiseql:null'::text)) ORDER BY k.n), '[]'::json) FROM (SELECT * FROM (SELECT v.id, row_number() OVER (ORDER BY v."id") AS n FROM "v_host" AS v WHERE (((v.data->>'path')::ltree) <@ $1::text::ltree AND ((v.data->>'path')::ltree) ~ $2::text::lquery AND nlevel(((v.data->>'path')::ltree)) < $3::text::int4) ORDER BY v."id" LIMIT $4::int8 OFFSET $5::int8) AS k0 ORDER BY k0.n) AS k CROSS JOIN LATERAL (SELECT v."id" FROM "v_host" AS v WHERE v.id = k.id LIMIT 1) AS d
