@@ -28,6 +28,13 @@ POSTS_QUERY = "{ posts(limit: 20) { title author { fullName } } }"
 # user-5 (alice.costa5): md5('user-5')::uuid, see examples/blog/DATA.md
 USER_ID = "39201609-d980-3efb-38f4-1f440309a429"
 USER_QUERY = f'{{ user(id: "{USER_ID}") {{ id username fullName }} }}'
+# The read language at work: a filtered, ordered, paginated list (status and createdAt are
+# real columns of tv_post, the rest is read from data).
+FILTERED_QUERY = (
+    '{ filtered: posts(where: {status: {eq: PUBLISHED}, viewCount: {gte: 100}, '
+    '_or: [{title: {icontains: "post"}}, {author: {fullName: {startsWith: "A"}}}]}, '
+    'orderBy: [{createdAt: DESC}], limit: 20, offset: 40) '
+    '{ id title viewCount createdAt author { fullName } } }')
 
 
 def server() -> EmbeddedPostgres:

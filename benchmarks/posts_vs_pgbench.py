@@ -51,7 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import blogdb
 
-QUERIES = {"posts": blogdb.POSTS_QUERY, "user": blogdb.USER_QUERY}
+QUERIES = {"posts": blogdb.POSTS_QUERY, "user": blogdb.USER_QUERY,
+           "filtered": blogdb.FILTERED_QUERY}
 
 WRK_LUA = r"""
 wrk.method = "POST"
@@ -361,7 +362,8 @@ def summarize_profile(raw: Path, requests: float, cpu_us: float, top: int = 20) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--queries", default="posts,user", help="comma-separated: posts,user")
+    parser.add_argument("--queries", default="posts,user",
+                        help="comma-separated: posts,user,filtered")
     parser.add_argument("--rounds", type=int, default=2,
                         help="each round is FraiseQL+pgbench; odd rounds reversed (A B B A)")
     parser.add_argument("--duration", type=int, default=10)
