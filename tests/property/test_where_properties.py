@@ -8,6 +8,7 @@ the model (where_model.py) is one evaluator per operator; the strategies
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 import pytest_asyncio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import fraiseql
@@ -37,7 +38,7 @@ QUERY = """query Q($where: ItemWhereInput) {
   items(where: $where, orderBy: [{id: ASC}], limit: 1000) { id }
 }"""
 
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None,
+PROPERTY_SETTINGS = settings(max_examples=300, deadline=None,
                              suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                     HealthCheck.too_slow])
 
@@ -49,6 +50,11 @@ class Fixture:
     model: WhereModel
     trees: WhereTrees
     docs: list[dict[str, Any]]  # as PostgreSQL stored them, JSON numbers as Decimal
+    checksum: str  # of the table's rows, before any test ran
+
+    @functools.cached_property
+    def hostile(self) -> st.SearchStrategy[dict[str, Any]]:
+        return hostile_filters(self)
 
     def __repr__(self) -> str:
         return f"Fixture({len(self.docs)} rows)"
@@ -93,7 +99,8 @@ async def fixture(pg_server: TestServer) -> AsyncIterator[Fixture]:
         ordered_strings = await strings_sort_by_code_point(conn)
         skip = [] if ordered_strings else [(op, "string") for op in ("gt", "gte", "lt", "lte")]
         async with AppClient(fraiseql.create_app(fx.schema, database_url=url)) as client:
-            yield Fixture(client, conn, model, WhereTrees(model, docs, skip), docs)
+            checksum = await conn.fetchval(fx.CHECKSUM_SQL)
+            yield Fixture(client, conn, model, WhereTrees(model, docs, skip), docs, checksum)
     finally:
         await conn.close()
         await drop_database(pg_server, name)
@@ -185,3 +192,68 @@ def nest(path: tuple[str, ...], leaf_filter: dict[str, Any]) -> dict[str, Any]:
 async def test_where_selects_what_the_model_selects(fixture: Fixture, data: st.DataObject) -> None:
     where = data.draw(fixture.trees.where(), label="where")
     assert await fixture.selected(where) == fixture.expected(where)
+
+
+# --- injection: hostile operands never change data and compare literally ------------------------
+
+PAYLOADS = ["'; DROP TABLE tb_item; --", "' OR '1'='1", "1; DELETE FROM tb_item", "$1",
+            "\\'; TRUNCATE tb_item; --", "$$; DROP TABLE tb_item; $$", "') OR true --",
+            "*/ OR 1=1 /*", "%' OR 'x' LIKE '%", '"; DROP TABLE tb_item; --', "E'\\x27'",
+            "1 UNION SELECT id, data FROM tb_item", "plain' --", "'::uuid", "0); --"]
+PIECES = ["'", '"', ";", "--", "/*", "*/", "\\", "%", "_", "$1", "$$", " ", "OR 1=1",
+          "DROP TABLE tb_item", "::text", ")", "(", "E'", "\n", "\x00", "{", "}", "-"]
+# Text a payload is glued to, so it also rides on a value valid for the scalar.
+PREFIXES = ["", "plain", "19.90", "10", "2024-01-01", "2024-01-01T12:00:00+00:00", "12:30:00",
+            "abc-1", "4f1c0b8e-9a7d-4c1e-8b2a-0d3e5f6a7b8c"]
+HOSTILE = st.tuples(st.sampled_from(PREFIXES), st.one_of(
+    st.sampled_from(PAYLOADS),
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=6).map("".join),
+    st.text(max_size=12))).map("".join)
+# Scalars whose operands are strings in GraphQL, so any text reaches the server.
+TEXT_OPERAND_TYPES = {"String", "ID", "UUID", "Decimal", "DateTime", "Date", "Time"}
+INPUT_ERROR_CODES = {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"}
+
+
+def hostile_filters(fixture: Fixture) -> st.SearchStrategy[dict[str, Any]]:
+    """One operator on one text-operand field, with a hostile operand (alone or in a list)."""
+    choices = []
+    for path, leaf in fixture.model.leaves.items():
+        if leaf.type_name not in TEXT_OPERAND_TYPES:
+            continue
+        for op_name in fixture.trees.operators(leaf):
+            shape = OPERATORS[op_name].operand
+            if shape == "value":
+                operand = HOSTILE
+            elif shape == "list":
+                operand = st.lists(st.one_of(HOSTILE, st.sampled_from(fixture.trees.operands[path])),
+                                   min_size=1, max_size=3)
+            else:
+                continue
+            choices.append(operand.map(lambda o, p=path, n=op_name: nest(p, {n: o})))
+    return st.one_of(choices)
+
+
+def model_accepts(fixture: Fixture, where: dict[str, Any]) -> bool:
+    """Whether every operand is a valid value of its scalar (as the model parses it)."""
+    try:
+        fixture.expected(where)
+    except (ValueError, KeyError, decimal.InvalidOperation):
+        return False
+    return True
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data())
+async def test_hostile_operands_change_nothing_and_compare_literally(
+        fixture: Fixture, data: st.DataObject) -> None:
+    where = data.draw(fixture.hostile, label="where")
+    body = await fixture.answer(where)
+    accepted = model_accepts(fixture, where)
+    event("a valid value of its scalar" if accepted else "not a valid value of its scalar")
+    if accepted:
+        assert "errors" not in body, body
+        assert [row["id"] for row in body["data"]["items"]] == fixture.expected(where)
+    else:
+        codes = {e.get("extensions", {}).get("code") for e in body.get("errors", [])}
+        assert body.get("data") in (None, {"items": None}) and codes and codes <= INPUT_ERROR_CODES, body
+    assert await fixture.conn.fetchval(fx.CHECKSUM_SQL) == fixture.checksum

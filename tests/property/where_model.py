@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -70,17 +71,36 @@ NOT_EVALUATED: frozenset[tuple[str, str]] = frozenset()
 # --- values: a JSON value or a GraphQL operand -> the Python value compared ------------------
 
 
+def _text(value: Any) -> str:
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL: BAD_USER_INPUT, not "no match"
+        raise ValueError("text with NUL")
+    return str(value)
+
+
+# PostgreSQL's uuid input: 32 hex digits, a hyphen allowed after any group of four, and
+# optionally wrapped in braces (Python's uuid.UUID is laxer: lone braces, underscores, urn:).
+_HEX32 = r"[0-9a-fA-F]{4}(-?[0-9a-fA-F]{4}){7}"
+_PG_UUID = re.compile(rf"{_HEX32}|\{{{_HEX32}\}}")
+
+
+def uuid_column_text(value: Any) -> uuid.UUID:
+    """An operand compared with a uuid column, as PostgreSQL casts it."""
+    if not _PG_UUID.fullmatch(value):
+        raise ValueError(f"not a uuid: {value!r}")
+    return uuid.UUID(value)
+
+
 def _datetime(text: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 NORMALIZERS: dict[str, Callable[[Any], Any]] = {
-    "String": str,
+    "String": _text,
     "Int": lambda v: decimal.Decimal(str(v)),
     "Float": lambda v: decimal.Decimal(str(v)),
     "Decimal": lambda v: decimal.Decimal(str(v)),
     "Boolean": bool,
-    "ID": lambda v: str(v).lower(),
+    "ID": lambda v: _text(v).lower(),
     "UUID": uuid.UUID,
     "DateTime": _datetime,
     "Date": datetime.date.fromisoformat,
@@ -120,7 +140,7 @@ class Leaf:
 
     def _normalize(self, raw: Any) -> Any:
         if self.real_uuid_column:
-            return uuid.UUID(raw)
+            return uuid_column_text(raw)
         return NORMALIZERS[self.type_name](raw)
 
 

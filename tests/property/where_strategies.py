@@ -81,6 +81,7 @@ class WhereTrees:
         self.model = model
         self.skip = set(skip)  # (operator, family) pairs not to generate
         self.operands = {path: candidates(leaf, docs) for path, leaf in model.leaves.items()}
+        self._built: dict[tuple[str, tuple[str, ...], int], st.SearchStrategy[Any]] = {}
 
     def operators(self, leaf: Leaf) -> list[str]:
         return [op.name for op in operators_for(leaf.family)
@@ -101,25 +102,32 @@ class WhereTrees:
 
     def scalar_filter(self, leaf: Leaf) -> st.SearchStrategy[dict[str, Any]]:
         ops = self.operators(leaf)
-        return st.lists(st.sampled_from(ops), max_size=2, unique=True).flatmap(
+        return st.lists(st.sampled_from(ops), min_size=1, max_size=2, unique=True).flatmap(
             lambda chosen: st.fixed_dictionaries({op: self.operand(leaf, op) for op in chosen}))
 
     def where(self, obj: ObjectInfo | None = None, prefix: tuple[str, ...] = (),
               depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
         """A where input for ``obj`` (the root type by default), nesting up to ``depth``."""
         obj = obj or self.model.root
+        key = (obj.name, prefix, depth)
+        if key not in self._built:  # built once: rebuilding strategies per draw is slow
+            self._built[key] = self._where(obj, prefix, depth)
+        return self._built[key]
+
+    def _where(self, obj: ObjectInfo, prefix: tuple[str, ...],
+               depth: int) -> st.SearchStrategy[dict[str, Any]]:
         entries: list[st.SearchStrategy[tuple[str, Any]]] = []
         for name, f in obj.fields.items():
             if f.type.kind == "object":
                 nested = self.model.schema.objects[f.type.name]
-                entries.append(st.tuples(st.just(name), st.deferred(
-                    lambda n=nested, p=(*prefix, name), d=depth: self.where(n, p, max(d - 1, 0)))))
+                entries.append(st.tuples(st.just(name),
+                                         self.where(nested, (*prefix, name), max(depth - 1, 0))))
             elif (*prefix, name) in self.model.leaves:
                 leaf = self.model.leaves[(*prefix, name)]
                 if self.operators(leaf):
                     entries.append(st.tuples(st.just(name), self.scalar_filter(leaf)))
         if depth > 0:
-            sub = st.deferred(lambda: self.where(obj, prefix, depth - 1))
+            sub = self.where(obj, prefix, depth - 1)
             entries += [st.tuples(st.just("_and"), st.lists(sub, max_size=3)),
                         st.tuples(st.just("_or"), st.lists(sub, max_size=3)),
                         st.tuples(st.just("_not"), sub)]
