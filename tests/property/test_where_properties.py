@@ -10,15 +10,14 @@ from __future__ import annotations
 import decimal
 import functools
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import pytest
 import pytest_asyncio
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 import fraiseql
@@ -38,19 +37,24 @@ QUERY = """query Q($where: ItemWhereInput) {
   items(where: $where, orderBy: [{id: ASC}], limit: 1000) { id }
 }"""
 
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None,
+# WHERE_PROPERTY_EXAMPLES=5000 for a longer hunt; the default keeps the module near 30 s.
+EXAMPLES = int(os.environ.get("WHERE_PROPERTY_EXAMPLES", "300"))
+PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                              suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                     HealthCheck.too_slow])
 
 
-@dataclass(repr=False)  # hypothesis prints the fixture argument; keep it short
 class Fixture:
-    client: AppClient
-    conn: asyncpg.Connection
-    model: WhereModel
-    trees: WhereTrees
-    docs: list[dict[str, Any]]  # as PostgreSQL stored them, JSON numbers as Decimal
-    checksum: str  # of the table's rows, before any test ran
+    """The app, a connection, the model and the strategies over one fixture database.
+
+    A plain class with a short repr: hypothesis prints it with every failing example.
+    """
+
+    def __init__(self, client: AppClient, conn: asyncpg.Connection, model: WhereModel,
+                 trees: WhereTrees, docs: list[dict[str, Any]], checksum: str) -> None:
+        self.client, self.conn, self.model, self.trees = client, conn, model, trees
+        self.docs = docs  # as PostgreSQL stored them, JSON numbers as Decimal
+        self.checksum = checksum  # of the table's rows, before any test ran
 
     @functools.cached_property
     def hostile(self) -> st.SearchStrategy[dict[str, Any]]:
@@ -247,6 +251,7 @@ def model_accepts(fixture: Fixture, where: dict[str, Any]) -> bool:
 async def test_hostile_operands_change_nothing_and_compare_literally(
         fixture: Fixture, data: st.DataObject) -> None:
     where = data.draw(fixture.hostile, label="where")
+    note(f"where = {where!r}")
     body = await fixture.answer(where)
     accepted = model_accepts(fixture, where)
     event("a valid value of its scalar" if accepted else "not a valid value of its scalar")

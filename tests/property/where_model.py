@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fraiseql.schema.model import FieldInfo, ObjectInfo
+from fraiseql.schema.operators import OPERATORS
 
 Truth = bool | None  # None: SQL's unknown
 
@@ -91,7 +92,10 @@ def uuid_column_text(value: Any) -> uuid.UUID:
 
 
 def _datetime(text: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    parsed = datetime.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:  # DateTime is documented as "with a time zone offset"
+        raise ValueError(f"no offset: {text!r}")
+    return parsed
 
 
 NORMALIZERS: dict[str, Callable[[Any], Any]] = {
@@ -222,7 +226,6 @@ class WhereModel:
                       for name, operand in value.items())
 
     def _operator(self, leaf: Leaf, name: str, operand: Any, stored: Any) -> Truth:
-        from fraiseql.schema.operators import OPERATORS
         shape = OPERATORS[name].operand
         if shape == "list":
             normalized: Any = [leaf.operand(item) for item in operand]

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from fraiseql.schema.model import ObjectInfo
-from fraiseql.schema.operators import operators_for
+from fraiseql.schema.operators import OPERATORS, operators_for
 from tests.property.where_model import EVALUATORS, Leaf, WhereModel, dig
 
 EDGES: dict[str, list[Any]] = {
@@ -46,7 +46,7 @@ def respellings(leaf: Leaf, raw: Any) -> list[Any]:
     if name in ("ID", "UUID"):
         return [raw, raw.upper(), raw.lower()]
     if name == "DateTime":
-        instant = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        instant = datetime.datetime.fromisoformat(raw)
         tokyo = datetime.timezone(datetime.timedelta(hours=9))
         return [raw, instant.astimezone(datetime.UTC).isoformat(),
                 instant.astimezone(tokyo).isoformat()]
@@ -89,7 +89,6 @@ class WhereTrees:
                 and (op.name, leaf.family) not in self.skip]
 
     def operand(self, leaf: Leaf, op_name: str) -> st.SearchStrategy[Any]:
-        from fraiseql.schema.operators import OPERATORS
         shape = OPERATORS[op_name].operand
         if shape == "boolean":
             return st.booleans()
