@@ -188,7 +188,8 @@ def comparable(f: FieldInfo, data: str, source: SourceInfo | None,
     scalar = f.type.scalar
     assert scalar is not None
     if scalar.kind == "json":
-        return f"({data}->{key})", "jsonb", False
+        # A JSON null reads as null (as the field's output does), not as jsonb 'null'.
+        return f"nullif({data}->{key}, 'null'::jsonb)", "jsonb", False
     if scalar.kind == "id" and scalar.sql_cast == "text":
         return f"lower({data}->>{key})", "text", True
     return f"(({data}->>{key})::{scalar.sql_cast})", scalar.sql_cast, False
