@@ -67,12 +67,14 @@ def build_schema(
     resolver.drain()
     if resolver.errors:
         raise SchemaBuildError(resolver.errors)
+    from fraiseql.schema.connections import companion_roots
     from fraiseql.schema.graphql_types import to_graphql
+    connections, counts = companion_roots(resolver.roots)
     graphql_schema: GraphQLSchema = to_graphql(resolver.objects, resolver.roots,
                                                resolver.enums, resolver.inputs,
-                                               resolver.mutations)
+                                               resolver.mutations, connections, counts)
     return Schema(graphql_schema, resolver.objects, resolver.roots, resolver.enums,
-                  resolver.mutations, resolver.inputs)
+                  resolver.mutations, resolver.inputs, connections, counts)
 
 
 class _Resolver:
