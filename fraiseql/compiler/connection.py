@@ -173,7 +173,7 @@ class _Connection:
     def _page_sql(self) -> str:
         """The page's keys in reading order: at most limit + 1 rows past the cursors."""
         keys = self._page_keys()
-        predicates = [self.filtered]
+        predicates = []
         if self.after is not None:
             predicates.append(after_sql(self.keys, self.after))
         if self.before is not None:
@@ -185,7 +185,7 @@ class _Connection:
         elif self.node_data or self.node_columns:
             columns.append(self._selected())  # no id column to fetch by: carry the row
         return (f"page AS (SELECT {', '.join(columns)}, row_number() OVER (ORDER BY {order}) "
-                f"AS __n FROM {self.view} AS v WHERE {' AND '.join(predicates)} "
+                f"AS __n FROM {self.view} AS v WHERE {self._where(*predicates)} "
                 f"ORDER BY {order} LIMIT {self.limit} + 1)")
 
     def _selected(self) -> str:
@@ -267,5 +267,9 @@ class _Connection:
         if start is None:
             return "false"
         keys = self.keys if self.backward else [k.reversed() for k in self.keys]
-        return (f"EXISTS (SELECT 1 FROM {self.view} AS v WHERE {self.filtered} AND "
-                f"{after_sql(keys, start, inclusive=True)})")
+        return (f"EXISTS (SELECT 1 FROM {self.view} AS v "
+                f"WHERE {self._where(after_sql(keys, start, inclusive=True))})")
+
+    def _where(self, *predicates: str) -> str:
+        """The filter and ``predicates``, ANDed."""
+        return " AND ".join(p for p in (self.filtered, *predicates) if p != "TRUE") or "TRUE"

@@ -3,10 +3,11 @@
 An ``orderBy`` value is a list of objects that each set exactly one field: a
 scalar field to an ``OrderDirection``, or an embedded object field to that
 object's own ``<Type>OrderBy`` (any depth). Every ordering ends with a tiebreak
-on ``id`` (the real column when the source has one, else the ``id`` field of
-``data``), so the keys of a row are unique: the connection's keyset cursors
-rely on it. The tiebreak follows the direction of the last key, so an ordering
-whose keys all go one way is one row comparison, an index's natural order.
+on ``id``, ascending (the real column when the source has one, else the ``id``
+field of ``data``), so the keys of a row are unique: the connection's keyset
+cursors rely on it. An ordering that names ``id`` itself gets no tiebreak, so
+``[{createdAt: DESC}, {id: DESC}]`` is all one direction: one row comparison in
+a keyset, an index's natural order read backwards.
 """
 
 from __future__ import annotations
@@ -38,9 +39,12 @@ class SortKey:
     descending: bool
     nulls_first: bool
     nullable: bool  # may the value be null (a nullable field, or one under one)
+    tiebreak: bool = False  # the id appended to every ordering (rendered bare, as before)
 
     def sql(self) -> str:
         """The ORDER BY term; a NULLS clause only where it differs from the default."""
+        if self.tiebreak and not self.descending:
+            return self.expr
         term = f"{self.expr} {'DESC' if self.descending else 'ASC'}"
         if self.nullable and self.nulls_first != self.descending:
             term += " NULLS FIRST" if self.nulls_first else " NULLS LAST"
@@ -62,22 +66,22 @@ def sort_keys(order_by: list[dict[str, Any]] | None, obj: ObjectInfo, source: So
     for index, item in enumerate(order_by or []):
         keys.append(_key(item, obj, f"{alias}.data", source, objects, alias, f"orderBy[{index}]",
                          "", False))
-    tiebreak = id_key(obj, source, alias, keys[-1].descending if keys else False)
+    tiebreak = id_key(obj, source, alias)
     if tiebreak is not None and not any(k.expr == tiebreak.expr for k in keys):
         keys.append(tiebreak)
     return keys
 
 
-def id_key(obj: ObjectInfo, source: SourceInfo, alias: str, descending: bool) -> SortKey | None:
-    """The tiebreak: the id column, else the declared ``id`` field read from data."""
+def id_key(obj: ObjectInfo, source: SourceInfo, alias: str) -> SortKey | None:
+    """The tiebreak, ascending: the id column, else the declared ``id`` field of data."""
     if source.has_id:
-        return SortKey("id", f"{alias}.{ident('id')}", source.columns["id"], descending,
-                       descending, False)
+        return SortKey("id", f"{alias}.{ident('id')}", source.columns["id"], False, False,
+                       False, tiebreak=True)
     field = next((f for f in obj.fields.values() if f.python_name == "id"), None)
     if field is None or field.type.kind not in ("scalar", "enum"):
         return None
     expr, cast, _ = comparable(field, f"{alias}.data", None, alias)
-    return SortKey("id", expr, cast, descending, descending, False)
+    return SortKey("id", expr, cast, False, False, False, tiebreak=True)
 
 
 def order_by_sql(order_by: list[dict[str, Any]] | None, obj: ObjectInfo,

@@ -24,18 +24,18 @@ from fraiseql.testing.postgres import TestServer, create_database, drop_database
 from tests.integration.items_db import SCHEMA_SQL
 from tests.integration.items_db import schema as items_schema
 
-# orderBy (GraphQL) -> the same order on tb_item in SQL (the id tiebreak follows the
-# direction of the last key).
+# orderBy (GraphQL) -> the same order on tb_item in SQL (the id tiebreak is ascending).
 ORDERINGS = [
     ("[]", "id"),
     ("{score: ASC}", "score ASC NULLS LAST, id ASC"),
-    ("{score: DESC}", "score DESC NULLS FIRST, id DESC"),
-    ("[{rank: ASC}, {score: DESC_NULLS_LAST}]", "rank, score DESC NULLS LAST, id DESC"),
-    ("[{label: ASC_NULLS_FIRST}, {rank: DESC}]", "label ASC NULLS FIRST, rank DESC, id DESC"),
+    ("{score: DESC}", "score DESC NULLS FIRST, id"),
+    ("[{rank: ASC}, {score: DESC_NULLS_LAST}]", "rank, score DESC NULLS LAST, id"),
+    ("[{label: ASC_NULLS_FIRST}, {rank: DESC}]", "label ASC NULLS FIRST, rank DESC, id"),
     ("[{rank: DESC}, {label: ASC_NULLS_LAST}]", "rank DESC, label ASC NULLS LAST, id"),
     ("[{owner: {level: DESC_NULLS_LAST}}, {owner: {name: ASC}}]",
      "(owner->>'level')::numeric DESC NULLS LAST, owner->>'name' ASC NULLS LAST, id"),
-    ("{createdAt: DESC}", "created_at DESC, id DESC"),
+    ("{createdAt: DESC}", "created_at DESC, id"),
+    ("[{rank: DESC}, {id: DESC}]", "rank DESC, id DESC"),
     ("[{rank: ASC}, {createdAt: ASC}]", "rank, created_at, id"),
 ]
 
@@ -146,7 +146,7 @@ async def test_walk_on_a_source_without_id_column(client: AppClient, db: asyncpg
 async def test_walk_with_a_filter_counts_the_filtered_set(client: AppClient,
                                                           db: asyncpg.Connection) -> None:
     where = "{rank: {neq: 3}, score: {isnull: false}}"
-    expected = await sql_ids(db, "score DESC, id DESC", "rank <> 3 AND score IS NOT NULL")
+    expected = await sql_ids(db, "score DESC, id", "rank <> 3 AND score IS NOT NULL")
     count = await db.fetchval("SELECT count(*) FROM tb_item WHERE rank <> 3 AND score IS NOT NULL")
     assert len(expected) == count == 36
     forward, totals = await walk(client, "itemsConnection", "{score: DESC}", 5, where)
@@ -274,7 +274,7 @@ async def test_total_count_only_when_selected(client: AppClient) -> None:
 
 
 async def test_selection_shapes(client: AppClient, db: asyncpg.Connection) -> None:
-    expected = await sql_ids(db, "created_at DESC, id DESC")
+    expected = await sql_ids(db, "created_at DESC, id")
     data = await client.data("""{ itemsConnection(last: 2, orderBy: {createdAt: ASC}) {
         __typename
         pageInfo { __typename hasPreviousPage }
@@ -323,7 +323,7 @@ async def blog_db(blog_db_url: str) -> AsyncIterator[asyncpg.Connection]:
     ("[{publishedAt: ASC_NULLS_FIRST}]",
      "(data->>'published_at')::timestamptz ASC NULLS FIRST, id"),
     ("[{author: {fullName: DESC}}, {createdAt: DESC}]",
-     "data->'author'->>'full_name' DESC, created_at DESC, id DESC"),
+     "data->'author'->>'full_name' DESC, created_at DESC, id"),
 ])
 async def test_blog_posts_of_one_author(blog: AppClient, blog_db: asyncpg.Connection,
                                         order_by: str, order: str) -> None:
