@@ -3,16 +3,27 @@
 60 items whose sort keys have nulls (label, score, owner, owner.level), ties
 (rank: 4 values; label: 13), and numbers that sort differently as text
 (score 9 < 10 < 100 < 110). ``v_item`` has real ``id`` and ``created_at`` columns;
-``v_item_doc`` has only ``data`` (the path without an id column). Expected orders
+``v_item_doc`` has only ``data`` (the path without an id column); ``v_event``'s
+timestamps carry mixed offsets, so their text order is not their time order. Expected orders
 are asked of ``tb_item`` in plain SQL.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest_asyncio
 
 import fraiseql
 from fraiseql import ID
+from fraiseql.testing.postgres import (
+    TestServer,
+    create_database,
+    drop_database,
+    unique_database_name,
+)
 
 SCHEMA_SQL = """
 CREATE TABLE tb_item (
@@ -35,6 +46,12 @@ SELECT id, created_at, jsonb_build_object(
     'owner', owner) AS data
 FROM tb_item;
 CREATE VIEW v_item_doc AS SELECT data FROM v_item;
+-- Timestamps with mixed offsets: text order is not time order.
+CREATE VIEW v_event AS
+SELECT md5('event-' || n)::uuid AS id,
+       jsonb_build_object('id', md5('event-' || n)::uuid, 'at', at, 'seq', n) AS data
+FROM (VALUES (1, '2024-01-01T10:00:00+05:00'), (2, '2024-01-01T06:00:00+00:00'),
+             (3, '2024-01-01T04:30:00-01:00'), (4, '2024-01-01T05:00:00Z')) AS e(n, at);
 """
 
 
@@ -64,6 +81,18 @@ class ItemDoc:
     owner: Owner | None
 
 
+@fraiseql.type(sql_source="v_event")
+class Event:
+    id: ID
+    at: datetime.datetime
+    seq: int
+
+
+@fraiseql.query
+def events() -> list[Event]:
+    """Events."""
+
+
 @fraiseql.query
 def items() -> list[Item]:
     """Items."""
@@ -74,4 +103,18 @@ def item_docs() -> list[ItemDoc]:
     """Items read from data only."""
 
 
-schema = fraiseql.build_schema(queries=[items, item_docs], max_page_size=50)
+schema = fraiseql.build_schema(queries=[items, item_docs, events], max_page_size=50)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def items_url(pg_server: TestServer) -> AsyncIterator[str]:
+    """A database with SCHEMA_SQL loaded, for one test module (import this fixture)."""
+    name = unique_database_name("fraiseql_items")
+    url = await create_database(pg_server, name)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(SCHEMA_SQL)
+    finally:
+        await conn.close()
+    yield url
+    await drop_database(pg_server, name)

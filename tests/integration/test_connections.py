@@ -19,9 +19,7 @@ import pytest_asyncio
 import fraiseql
 from examples.blog.app import schema as blog_schema
 from fraiseql.testing.client import AppClient
-from fraiseql.testing.postgres import TestServer, create_database, drop_database, \
-    unique_database_name
-from tests.integration.items_db import SCHEMA_SQL
+from tests.integration.items_db import items_url  # noqa: F401 - a fixture
 from tests.integration.items_db import schema as items_schema
 
 # orderBy (GraphQL) -> the same order on tb_item in SQL (the id tiebreak is ascending).
@@ -38,19 +36,6 @@ ORDERINGS = [
     ("[{rank: DESC}, {id: DESC}]", "rank DESC, id DESC"),
     ("[{rank: ASC}, {createdAt: ASC}]", "rank, created_at, id"),
 ]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def items_url(pg_server: TestServer) -> AsyncIterator[str]:
-    name = unique_database_name("fraiseql_items")
-    url = await create_database(pg_server, name)
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(SCHEMA_SQL)
-    finally:
-        await conn.close()
-    yield url
-    await drop_database(pg_server, name)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
