@@ -322,3 +322,26 @@ async def test_blog_posts_of_one_author(blog: AppClient, blog_db: asyncpg.Connec
     assert forward == expected and totals == {302}
     backward, totals = await walk(blog, "postsConnection", order_by, 40, where, backward=True)
     assert backward == expected and totals == {302}
+
+
+@pytest.mark.parametrize(("order_by", "index_cond"), [
+    # One direction: a row comparison, which the index on created_at serves for its prefix.
+    ("[{createdAt: ASC}]", "created_at >="),
+    ("[{createdAt: DESC}, {id: DESC}]", "created_at <="),
+    # Mixed (the id tiebreak goes up): the first key's own bound in front of the expansion.
+    ("[{createdAt: DESC}]", "created_at <="),
+])
+async def test_keyset_pages_read_an_index(blog: AppClient, blog_db: asyncpg.Connection,
+                                          order_by: str, index_cond: str) -> None:
+    query = (f"query ($after: String) {{ postsConnection(first: 10, after: $after, "
+             f"orderBy: {order_by}) {{ edges {{ cursor node {{ id title }} }} }} }}")
+    first = (await blog.data(query))["postsConnection"]["edges"]
+    variables = {"after": first[-1]["cursor"]}
+    engine = blog.app.engine
+    plan = engine.compile(query, variables)
+    explained = "\n".join(r[0] for r in await blog_db.fetch(
+        f"EXPLAIN {plan.roots[0].sql}", *engine.bind(plan, variables)[0]))
+    conditions = [line.strip() for line in explained.replace('"', "").splitlines()
+                  if line.strip().startswith("Index Cond")]
+    assert "tv_post_created_at_idx" in explained and "Seq Scan" not in explained, explained
+    assert any(c.startswith(f"Index Cond: ({index_cond}") for c in conditions), explained
