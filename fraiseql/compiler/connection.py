@@ -147,8 +147,8 @@ class _Connection:
                 pairs.append((response_key, literal(self.gql_type.name)))
                 shape[response_key] = (False, None)
             elif name == "totalCount":
-                pairs.append((response_key, f"(SELECT count(*) FROM {self.view} AS v "
-                                            f"WHERE {self.filtered})"))
+                count = f"(SELECT count(*) FROM {self.view} AS v WHERE {self.filtered})"
+                pairs.append((response_key, count))
                 shape[response_key] = (False, None)
             elif name == "pageInfo":
                 pairs.append((response_key, self._page_info(nodes)))
@@ -248,12 +248,10 @@ class _Connection:
                 pairs.append((response_key, literal(info_type.name)))
                 continue
             self.uses_page = True
-            if name == "startCursor":
-                pairs.append((response_key, f"(SELECT d.__cursor FROM edge AS d "
-                                            f"ORDER BY {self._requested()} LIMIT 1)"))
-            elif name == "endCursor":
-                pairs.append((response_key, f"(SELECT d.__cursor FROM edge AS d "
-                                            f"ORDER BY {self._requested(reverse=True)} LIMIT 1)"))
+            if name in ("startCursor", "endCursor"):
+                order = self._requested(reverse=name == "endCursor")
+                pairs.append((response_key,
+                              f"(SELECT d.__cursor FROM edge AS d ORDER BY {order} LIMIT 1)"))
             else:
                 pairs.append((response_key, self._has_page(name == "hasNextPage")))
         return build_object(pairs)

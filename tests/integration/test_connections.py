@@ -39,13 +39,13 @@ ORDERINGS = [
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def client(items_url: str) -> AsyncIterator[AppClient]:
+async def client(items_url: str) -> AsyncIterator[AppClient]:  # noqa: F811
     async with AppClient(fraiseql.create_app(items_schema, database_url=items_url)) as c:
         yield c
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def db(items_url: str) -> AsyncIterator[asyncpg.Connection]:
+async def db(items_url: str) -> AsyncIterator[asyncpg.Connection]:  # noqa: F811
     conn = await asyncpg.connect(items_url)
     yield conn
     await conn.close()
