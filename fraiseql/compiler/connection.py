@@ -40,7 +40,8 @@ def compile_count(ctx: CompileContext, root: RootField, key: str, nodes: list[An
     site = ctx.add_site(gql_field, nodes[0])
     filtered = _filter_sql(ctx, root, site, params)
     sql = f"SELECT to_json(count(*)) FROM {ident(root.sql_source)} AS v WHERE {filtered}"
-    return RootPlan(key, "sql", False, sql, params.sources, single=True, path_name=nodes[0].name.value)
+    return RootPlan(key, "sql", False, sql, params.sources, single=True,
+                    path_name=nodes[0].name.value)
 
 
 def compile_connection(ctx: CompileContext, root: RootField, key: str, nodes: list[Any],

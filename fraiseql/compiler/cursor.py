@@ -106,7 +106,8 @@ def after_sql(keys: list[SortKey], values: list[str], inclusive: bool = False) -
     predicate = "(" + " OR ".join(terms) + ")"
     first = keys[0]
     if not first.nullable:
-        predicate = f"({first.expr} {'<=' if first.descending else '>='} {values[0]} AND {predicate})"
+        bound = "<=" if first.descending else ">="
+        predicate = f"({first.expr} {bound} {values[0]} AND {predicate})"
     return predicate
 
 

@@ -256,8 +256,7 @@ class _Converter:
             def fields() -> dict[str, GraphQLInputField]:
                 result: dict[str, GraphQLInputField] = {}
                 for field_name, f in info.fields.items():
-                    if f.type.kind == "enum" or (f.type.kind == "scalar"
-                                                 and f.type.scalar.kind != "json"):  # type: ignore[union-attr]
+                    if _sortable(f.type):
                         result[field_name] = GraphQLInputField(ORDER_DIRECTION)
                     elif f.type.kind == "object" and _orderable(self.objects, f.type.name):
                         result[field_name] = GraphQLInputField(
@@ -269,12 +268,17 @@ class _Converter:
         return self.named[name]  # type: ignore[return-value]
 
 
+def _sortable(ref: TypeRef) -> bool:
+    """A scalar (not JSON) or enum field: one OrderDirection sorts on it."""
+    return ref.kind == "enum" or (ref.kind == "scalar" and ref.scalar is not None
+                                  and ref.scalar.kind != "json")
+
+
 def _orderable(objects: dict[str, ObjectInfo], name: str, seen: frozenset[str] = frozenset()
                ) -> bool:
     """Whether an embedded object has a field to sort on (its OrderBy is not empty)."""
     for f in objects[name].fields.values():
-        if f.type.kind == "enum" or (f.type.kind == "scalar" and f.type.scalar is not None
-                                     and f.type.scalar.kind != "json"):
+        if _sortable(f.type):
             return True
         if f.type.kind == "object" and f.type.name not in seen | {name} \
                 and _orderable(objects, f.type.name, seen | {name}):
