@@ -61,6 +61,10 @@ def compile_operation(schema: Schema, document: DocumentNode, operation: Operati
         if fact is not None:  # an aggregate over a fact table (compiler/aggregate.py)
             roots.append(compile_aggregate(ctx, fact, key, nodes, root_type.fields[name]))
             continue
+        if op_type == "query" and (name in schema.connections or name in schema.counts):
+            roots.append(_compile_companion(ctx, name, key, nodes, root_type.fields[name],
+                                            max_page_size))
+            continue
         root = schema.queries.get(name) if op_type == "query" else None
         if root is None or root.sql_source is None:
             python = RootPlan(key, "graphql", path_name=name,
@@ -115,6 +119,16 @@ def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any
                     shape=shape, path_name=root.name)
 
 
+def _compile_companion(ctx: CompileContext, name: str, key: str, nodes: list[Any],
+                       gql_field: Any, max_page_size: int) -> RootPlan:
+    """A generated ``<list>Connection`` or ``<list>Count`` root (compiler/connection.py)."""
+    from fraiseql.compiler.connection import compile_connection, compile_count
+    if name in ctx.schema.connections:
+        return compile_connection(ctx, ctx.schema.connections[name], key, nodes, gql_field,
+                                  max_page_size)
+    return compile_count(ctx, ctx.schema.counts[name], key, nodes, gql_field)
+
+
 def _argument_predicates(root: RootField, args: dict[str, Any], site: int, params: Params,
                          source: SourceInfo) -> list[str]:
     """Equality predicates for declared arguments named after fields."""
@@ -148,7 +162,7 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         where = WhereCompiler(ctx.schema, params, site, source)
         predicates = [*predicates, where.compile(args["where"], root.object, "v.data", ("where",))]
     where_sql = " AND ".join(predicates) or "TRUE"
-    order = order_by_sql(args.get("order_by"), root.object, source)
+    order = order_by_sql(args.get("order_by"), root.object, source, ctx.schema.objects)
     order_sql = f" ORDER BY {order}" if order else ""
     page = f" LIMIT {param(params, site, ('limit',), check_limit, 'int8')}" \
         if limit is not None else f" LIMIT {cap}"

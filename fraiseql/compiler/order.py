@@ -1,30 +1,117 @@
-"""``orderBy`` -> ORDER BY, with casts from the declared field types."""
+"""``orderBy`` -> sort keys -> ORDER BY, with casts from the declared field types.
+
+An ``orderBy`` value is a list of objects that each set exactly one field: a
+scalar field to an ``OrderDirection``, or an embedded object field to that
+object's own ``<Type>OrderBy`` (any depth). Every ordering ends with a tiebreak
+on ``id``, ascending (the real column when the source has one, else the ``id``
+field of ``data``), so the keys of a row are unique: the connection's keyset
+cursors rely on it. An ordering that names ``id`` itself gets no tiebreak, so
+``[{createdAt: DESC}, {id: DESC}]`` is all one direction: one row comparison in
+a keyset, an index's natural order read backwards.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fraiseql.compiler.context import SourceInfo, bad_input
-from fraiseql.compiler.sql import ident
+from fraiseql.compiler.sql import ident, literal
 from fraiseql.compiler.where import comparable
-from fraiseql.schema.model import ObjectInfo
+from fraiseql.schema.model import FieldInfo, ObjectInfo
+
+# OrderDirection value -> (descending, nulls first). ASC and DESC keep PostgreSQL's
+# defaults: nulls sort as larger than every value (last ascending, first descending).
+DIRECTIONS: dict[str, tuple[bool, bool]] = {
+    "ASC": (False, False), "DESC": (True, True),
+    "ASC_NULLS_FIRST": (False, True), "ASC_NULLS_LAST": (False, False),
+    "DESC_NULLS_FIRST": (True, True), "DESC_NULLS_LAST": (True, False),
+}
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ORDER BY term and what a keyset comparison needs to know about it."""
+
+    label: str  # e.g. "author.fullName": for messages and the cursor fingerprint
+    expr: str  # SQL expression of the value
+    cast: str  # its PostgreSQL type
+    descending: bool
+    nulls_first: bool
+    nullable: bool  # may the value be null (a nullable field, or one under one)
+    tiebreak: bool = False  # the id appended to every ordering (rendered bare, as before)
+
+    def sql(self) -> str:
+        """The ORDER BY term; a NULLS clause only where it differs from the default."""
+        if self.tiebreak and not self.descending:
+            return self.expr
+        term = f"{self.expr} {'DESC' if self.descending else 'ASC'}"
+        if self.nullable and self.nulls_first != self.descending:
+            term += " NULLS FIRST" if self.nulls_first else " NULLS LAST"
+        return term
+
+    def reversed(self) -> SortKey:
+        """The same key read backwards (nulls change ends too)."""
+        return replace(self, descending=not self.descending, nulls_first=not self.nulls_first)
+
+    def spec(self) -> str:
+        """The key's identity for a cursor fingerprint."""
+        return f"{self.label}:{'D' if self.descending else 'A'}{'F' if self.nulls_first else 'L'}"
+
+
+def sort_keys(order_by: list[dict[str, Any]] | None, obj: ObjectInfo, source: SourceInfo,
+              objects: dict[str, ObjectInfo], alias: str = "v") -> list[SortKey]:
+    """The sort keys of an ``orderBy`` value, ending in the tiebreak on id if there is one."""
+    keys: list[SortKey] = []
+    for index, item in enumerate(order_by or []):
+        keys.append(_key(item, obj, f"{alias}.data", source, objects, alias, f"orderBy[{index}]",
+                         "", False))
+    tiebreak = id_key(obj, source, alias)
+    if tiebreak is not None and not any(k.expr == tiebreak.expr for k in keys):
+        keys.append(tiebreak)
+    return keys
+
+
+def id_key(obj: ObjectInfo, source: SourceInfo, alias: str) -> SortKey | None:
+    """The tiebreak, ascending: the id column, else the declared ``id`` field of data."""
+    if source.has_id:
+        return SortKey("id", f"{alias}.{ident('id')}", source.columns["id"], False, False,
+                       False, tiebreak=True)
+    field = next((f for f in obj.fields.values() if f.python_name == "id"), None)
+    if field is None or field.type.kind not in ("scalar", "enum"):
+        return None
+    expr, cast, _ = comparable(field, f"{alias}.data", None, alias)
+    return SortKey("id", expr, cast, False, False, False, tiebreak=True)
 
 
 def order_by_sql(order_by: list[dict[str, Any]] | None, obj: ObjectInfo,
-                 source: SourceInfo, alias: str = "v") -> str:
+                 source: SourceInfo, objects: dict[str, ObjectInfo], alias: str = "v") -> str:
     """ORDER BY terms (without the keyword), always ending in a tiebreak on id."""
-    terms: list[str] = []
-    ordered_on_id = False
-    for index, item in enumerate(order_by or []):
-        if len(item) != 1:
-            raise bad_input(f"orderBy[{index}] must set exactly one field, got "
-                            f"{len(item)} ({', '.join(item) or 'none'})")
-        (name, direction), = item.items()
-        if direction is None:
-            raise bad_input(f"orderBy[{index}].{name} is null; use ASC or DESC")
-        f = obj.fields[name]
-        terms.append(f"{comparable(f, f'{alias}.data', source, alias)[0]} {'DESC' if direction == 'DESC' else 'ASC'}")
-        ordered_on_id = ordered_on_id or f.python_name == "id"
-    if source.has_id and not ordered_on_id:
-        terms.append(f"{alias}.{ident('id')}")
-    return ", ".join(terms)
+    return order_terms(sort_keys(order_by, obj, source, objects, alias))
+
+
+def order_terms(keys: list[SortKey]) -> str:
+    return ", ".join(key.sql() for key in keys)
+
+
+def _key(item: Any, obj: ObjectInfo, data: str, source: SourceInfo | None,
+         objects: dict[str, ObjectInfo], alias: str, where: str, label: str,
+         under_nullable: bool) -> SortKey:
+    if not isinstance(item, dict) or len(item) != 1:
+        given = ", ".join(item) if isinstance(item, dict) else ""
+        raise bad_input(f"{where} must set exactly one field, got "
+                        f"{len(item) if isinstance(item, dict) else 0} ({given or 'none'})")
+    (name, value), = item.items()
+    where, label = f"{where}.{name}", f"{label}.{name}" if label else name
+    if value is None:
+        raise bad_input(f"{where} is null; use ASC or DESC")
+    f: FieldInfo = obj.fields[name]
+    nullable = under_nullable or f.type.nullable
+    if f.type.kind == "object":
+        # The nested object's JSONB; its fields are never real columns of the source.
+        nested = f"({data}->{literal(f.python_name)})"
+        return _key(value, objects[f.type.name], nested, None, objects, alias, where, label,
+                    nullable)
+    descending, nulls_first = DIRECTIONS[value]
+    expr, cast, _ = comparable(f, data, source, alias)
+    return SortKey(label, expr, cast, descending, nulls_first, nullable)

@@ -69,12 +69,16 @@ def build_schema(
     resolver.drain()
     if resolver.errors:
         raise SchemaBuildError(resolver.errors)
+    from fraiseql.schema.connections import companion_roots
     from fraiseql.schema.graphql_types import to_graphql
+    connections, counts = companion_roots(resolver.roots)
     graphql_schema: GraphQLSchema = to_graphql(resolver.objects, resolver.roots,
                                                resolver.enums, resolver.inputs,
-                                               resolver.mutations, fact_infos)
+                                               resolver.mutations, fact_infos, connections,
+                                               counts)
     return Schema(graphql_schema, resolver.objects, resolver.roots, resolver.enums,
-                  resolver.mutations, resolver.inputs, fact_infos)
+                  resolver.mutations, resolver.inputs, facts=fact_infos,
+                  connections=connections, counts=counts)
 
 
 def _resolve_facts(facts: Iterable[type], resolver: _Resolver) -> dict[str, Any]:

@@ -29,9 +29,19 @@ from fraiseql.schema.naming import to_camel
 from fraiseql.schema.filter_inputs import filter_input
 
 ORDER_DIRECTION = GraphQLEnumType(
-    "OrderDirection", {"ASC": GraphQLEnumValue("ASC", description="Ascending."),
-                       "DESC": GraphQLEnumValue("DESC", description="Descending.")},
-    description="Sort direction.")
+    "OrderDirection", {
+        "ASC": GraphQLEnumValue("ASC", description="Ascending, nulls last."),
+        "DESC": GraphQLEnumValue("DESC", description="Descending, nulls first."),
+        "ASC_NULLS_FIRST": GraphQLEnumValue("ASC_NULLS_FIRST",
+                                            description="Ascending, nulls first."),
+        "ASC_NULLS_LAST": GraphQLEnumValue("ASC_NULLS_LAST",
+                                           description="Ascending, nulls last."),
+        "DESC_NULLS_FIRST": GraphQLEnumValue("DESC_NULLS_FIRST",
+                                             description="Descending, nulls first."),
+        "DESC_NULLS_LAST": GraphQLEnumValue("DESC_NULLS_LAST",
+                                            description="Descending, nulls last.")},
+    description="Sort direction; ASC and DESC keep PostgreSQL's defaults (nulls sort as "
+                "larger than every value).")
 
 
 # Scalar families without an orderBy key: no meaningful (or indexable) order.
@@ -65,9 +75,13 @@ def response_key_resolver(source: Any, info: Any, **_args: Any) -> Any:
 def to_graphql(objects: dict[str, ObjectInfo], roots: dict[str, RootField],
                enums: dict[str, type], inputs: dict[str, ObjectInfo],
                mutations: dict[str, MutationField] | None = None,
-               facts: dict[str, Any] | None = None) -> GraphQLSchema:
-    """Build the graphql-core schema for a resolved model (facts: schema/fact_types.py)."""
-    return _Converter(objects, enums, inputs).schema(roots, mutations or {}, facts or {})
+               facts: dict[str, Any] | None = None,
+               connections: dict[str, RootField] | None = None,
+               counts: dict[str, RootField] | None = None) -> GraphQLSchema:
+    """Build the graphql-core schema for a resolved model (facts: schema/fact_types.py;
+    the list roots' companions: schema/connections.py)."""
+    return _Converter(objects, enums, inputs).schema(roots, mutations or {}, facts or {},
+                                                     connections or {}, counts or {})
 
 
 class _Converter:
@@ -77,10 +91,13 @@ class _Converter:
         self.named: dict[str, GraphQLNamedType] = {"OrderDirection": ORDER_DIRECTION}
 
     def schema(self, roots: dict[str, RootField], mutations: dict[str, MutationField],
-               facts: dict[str, Any]) -> GraphQLSchema:
+               facts: dict[str, Any], connections: dict[str, RootField] | None = None,
+               counts: dict[str, RootField] | None = None) -> GraphQLSchema:
+        from fraiseql.schema.connections import companion_fields
         from fraiseql.schema.fact_types import fact_root_fields
         query = GraphQLObjectType("Query", lambda: {
             **{name: self.root_field(root) for name, root in roots.items()},
+            **companion_fields(self, connections or {}, counts or {}),
             **fact_root_fields(self, facts)})
         mutation = GraphQLObjectType("Mutation", lambda: {
             name: self.mutation_field(m) for name, m in mutations.items()}) if mutations else None
@@ -249,12 +266,37 @@ class _Converter:
     def order_type(self, info: ObjectInfo) -> GraphQLInputObjectType:
         name = f"{info.name}OrderBy"
         if name not in self.named:
-            self.named[name] = GraphQLInputObjectType(name, lambda: {
-                field_name: GraphQLInputField(ORDER_DIRECTION)
-                for field_name, f in info.fields.items()
-                if f.type.kind == "enum" or (f.type.kind == "scalar" and f.type.scalar.kind not in UNORDERED)},  # type: ignore[union-attr]
-                description=f"Sort key for {info.name}: set exactly one field.")
+            def fields() -> dict[str, GraphQLInputField]:
+                result: dict[str, GraphQLInputField] = {}
+                for field_name, f in info.fields.items():
+                    if _sortable(f.type):
+                        result[field_name] = GraphQLInputField(ORDER_DIRECTION)
+                    elif f.type.kind == "object" and _orderable(self.objects, f.type.name):
+                        result[field_name] = GraphQLInputField(
+                            self.order_type(self.objects[f.type.name]),
+                            description=f"Sort on a field of the embedded {f.type.name}.")
+                return result
+            self.named[name] = GraphQLInputObjectType(
+                name, fields, description=f"Sort key for {info.name}: set exactly one field.")
         return self.named[name]  # type: ignore[return-value]
+
+
+def _sortable(ref: TypeRef) -> bool:
+    """A scalar (not JSON, full text or vector) or enum field: one OrderDirection sorts on it."""
+    return ref.kind == "enum" or (ref.kind == "scalar" and ref.scalar is not None
+                                  and ref.scalar.kind not in UNORDERED)
+
+
+def _orderable(objects: dict[str, ObjectInfo], name: str, seen: frozenset[str] = frozenset()
+               ) -> bool:
+    """Whether an embedded object has a field to sort on (its OrderBy is not empty)."""
+    for f in objects[name].fields.values():
+        if _sortable(f.type):
+            return True
+        if f.type.kind == "object" and f.type.name not in seen | {name} \
+                and _orderable(objects, f.type.name, seen | {name}):
+            return True
+    return False
 
 
 def _typename_of(value: Any, *_: Any) -> Any:

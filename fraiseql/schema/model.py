@@ -127,6 +127,9 @@ class Schema:
     mutations: dict[str, MutationField] = field(default_factory=dict)
     inputs: dict[str, ObjectInfo] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)  # root name -> facts.FactInfo
+    # Generated companions of list roots, by field name -> the list root they page/count.
+    connections: dict[str, RootField] = field(default_factory=dict)
+    counts: dict[str, RootField] = field(default_factory=dict)
 
     def sdl(self) -> str:
         """The schema in GraphQL SDL."""

@@ -153,6 +153,12 @@ def test_schema_export_prints_the_sdl(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "type Post {" in done.stdout
     assert "  author: Author!" in done.stdout
+    # Every SQL list root's connection and count, and their types.
+    for fragment in ("  postsConnection(\n", "  ): PostConnection!\n", "  postsCount(",
+                     "  tagsConnection(", "type PostConnection {", "type PostEdge {",
+                     "type PageInfo {", "  author: AuthorOrderBy", "  DESC_NULLS_LAST"):
+        assert fragment in done.stdout, fragment
+    assert "topPostsConnection" not in done.stdout  # a Python resolver: no companions
     target = tmp_path / "schema.graphql"
     assert fraiseql("schema", "export", BLOG, "-o", str(target)).returncode == 0
     assert target.read_text() == done.stdout

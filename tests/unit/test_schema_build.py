@@ -408,6 +408,65 @@ def test_list_queries_always_get_where_order_by_limit_offset() -> None:
     assert type_str(fields["items"].type) == "[Item!]!"
 
 
+def test_list_queries_get_a_connection_and_a_count() -> None:
+    schema = _item_schema(max_page_size=300)
+    fields = schema.graphql.query_type.fields
+    for name in ("items", "itemsPaged", "itemsCapped"):
+        connection = fields[f"{name}Connection"]
+        assert {a: type_str(t.type) for a, t in connection.args.items()} == {
+            "first": "Int", "after": "String", "last": "Int", "before": "String",
+            "where": "ItemWhereInput", "orderBy": "[ItemOrderBy!]"}, name
+        assert type_str(connection.type) == "ItemConnection!"
+        count = fields[f"{name}Count"]
+        assert {a: type_str(t.type) for a, t in count.args.items()} == {
+            "where": "ItemWhereInput"}
+        assert type_str(count.type) == "Int!"
+    assert "itemConnection" not in fields and "itemBySlugCount" not in fields  # not lists
+    assert set(schema.connections) == {"itemsConnection", "itemsPagedConnection",
+                                       "itemsCappedConnection"}
+    assert schema.counts["itemsCount"] is schema.queries["items"]
+    gql = schema.graphql
+    shapes = {name: {f: type_str(t.type) for f, t in gql.get_type(name).fields.items()}
+              for name in ("ItemConnection", "ItemEdge", "PageInfo")}
+    assert shapes == {
+        "ItemConnection": {"edges": "[ItemEdge!]!", "pageInfo": "PageInfo!",
+                           "totalCount": "Int!"},
+        "ItemEdge": {"node": "Item!", "cursor": "String!"},
+        "PageInfo": {"hasNextPage": "Boolean!", "hasPreviousPage": "Boolean!",
+                     "startCursor": "String", "endCursor": "String"},
+    }
+    sdl = schema.sdl()
+    assert "itemsConnection(" in sdl and "itemsCount(" in sdl and "type PageInfo {" in sdl
+
+
+def test_companions_keep_declared_filters_and_yield_to_declared_queries() -> None:
+    @fraiseql.type(sql_source="v_note")
+    class Note:
+        id: ID
+        topic: str
+
+    @fraiseql.type(sql_source="v_memo")
+    class Memo:  # no id: no cursor tiebreak, so no connection (a count still)
+        topic: str
+
+    @fraiseql.query
+    def notes(topic: str | None = None) -> list[Note]: ...
+
+    @fraiseql.query
+    def notes_count() -> list[Note]: ...  # a declared query owns the name
+
+    @fraiseql.query
+    def memos() -> list[Memo]: ...
+
+    schema = fraiseql.build_schema([notes, notes_count, memos])
+    fields = schema.graphql.query_type.fields
+    assert set(fields["notesConnection"].args) == {"first", "after", "last", "before", "topic",
+                                                   "where", "orderBy"}
+    assert set(fields["notesCount"].args) == {"where", "orderBy", "limit", "offset"}
+    assert "notesCount" not in schema.counts and "notesCountCount" in schema.counts
+    assert "memosConnection" not in fields and "memosCount" in fields
+
+
 def test_generated_where_and_order_by_inputs() -> None:
     gql = _item_schema().graphql
     where = gql.get_type("ItemWhereInput")
@@ -435,9 +494,13 @@ def test_generated_where_and_order_by_inputs() -> None:
     assert type_str(gql.get_type("StringFilter").fields["in"].type) == "[String!]"
     assert type_str(gql.get_type("KindFilter").fields["eq"].type) == "Kind"
     order = gql.get_type("ItemOrderBy")
-    assert list(order.fields) == ["id", "slug", "kind"]  # no JSON, no objects, no lists
+    # Scalars, enums and embedded objects (by their own OrderBy); no JSON, no lists.
+    assert list(order.fields) == ["id", "slug", "kind", "maker"]
     assert type_str(order.fields["slug"].type) == "OrderDirection"
-    assert list(gql.get_type("OrderDirection").values) == ["ASC", "DESC"]
+    assert type_str(order.fields["maker"].type) == "MakerOrderBy"
+    assert list(gql.get_type("OrderDirection").values) == [
+        "ASC", "DESC", "ASC_NULLS_FIRST", "ASC_NULLS_LAST", "DESC_NULLS_FIRST",
+        "DESC_NULLS_LAST"]
 
 
 def test_single_object_queries_take_their_declared_arguments_only() -> None:
