@@ -16,6 +16,9 @@ _BY_SQLSTATE: dict[str, tuple[ErrorCode, str]] = {
     "22021": (ErrorCode.BAD_USER_INPUT, "a string contains a character PostgreSQL cannot "
                                         "store (such as NUL)"),
     "2201B": (ErrorCode.BAD_USER_INPUT, "an invalid regular expression"),
+    # Only a client's like/ilike pattern can end with the escape character.
+    "22025": (ErrorCode.BAD_USER_INPUT, "a LIKE pattern is not valid (it must not end with "
+                                        "the escape character \\)"),
     "23505": (ErrorCode.CONFLICT, "a row with the same key already exists"),
     "23503": (ErrorCode.CONFLICT, "a referenced row does not exist or is still referenced"),
     "40001": (ErrorCode.CONFLICT, "a concurrent update conflicted; retry"),
