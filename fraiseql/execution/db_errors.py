@@ -42,20 +42,26 @@ _VALUE_SYNTAX: tuple[tuple[str, str, str], ...] = (
     ("42601", "ltree", "an ltree path is not valid"),
     ("22000", "vector dimensions", "the vector's dimension differs from the stored vectors'"),
     ("22000", "dimensions, not", "the vector's dimension differs from the stored vectors'"),
+    ("22000", "range lower bound must be less than or equal",
+     "a range's lower bound is after its upper bound"),
 )
 
 
-def _value_syntax(sqlstate: Any, message: str) -> str | None:
+def _value_syntax(sqlstate: Any, message: str, source: Any = None) -> str | None:
     for state, fragment, explanation in _VALUE_SYNTAX:
         if sqlstate == state and fragment in message:
             return explanation
+    # ltxtquery's parser also reports a bare "syntax error"; told apart from one in our
+    # SQL (which says "at or near") by the server source file that raised it.
+    if sqlstate == "42601" and source == "ltxtquery_io.c":
+        return "an ltxtquery is not valid"
     return None
 
 
 def translate(exc: BaseException) -> DatabaseError | None:
     """The client-facing error for a database failure, or None if it is a bug."""
     sqlstate: Any = getattr(exc, "sqlstate", None)
-    value_error = _value_syntax(sqlstate, str(exc))
+    value_error = _value_syntax(sqlstate, str(exc), getattr(exc, "server_source_filename", None))
     if value_error is not None:
         error = DatabaseError(value_error, ErrorCode.BAD_USER_INPUT)
     elif sqlstate in _BY_SQLSTATE:
