@@ -16,6 +16,9 @@ _BY_SQLSTATE: dict[str, tuple[ErrorCode, str]] = {
     "22021": (ErrorCode.BAD_USER_INPUT, "a string contains a character PostgreSQL cannot "
                                         "store (such as NUL)"),
     "2201B": (ErrorCode.BAD_USER_INPUT, "an invalid regular expression"),
+    # jsonb cannot hold \u0000 (a JSON operand such as {"a": "\u0000"}).
+    "22P05": (ErrorCode.BAD_USER_INPUT, "a JSON value holds a character PostgreSQL cannot "
+                                        "store (\\u0000)"),
     # Only a client's like/ilike pattern can end with the escape character.
     "22025": (ErrorCode.BAD_USER_INPUT, "a LIKE pattern is not valid (it must not end with "
                                         "the escape character \\)"),

@@ -329,6 +329,7 @@ async def test_values_through_variables(client: AppClient) -> None:
     # Regressions (found by tests/property): these were 500s.
     ('path: {matchesLtxtquery: "a b"}', "BAD_USER_INPUT", "ltxtquery"),
     ('period: {overlaps: "[2024-02-01,2024-01-01)"}', "BAD_USER_INPUT", "lower bound"),
+    ('meta: {contains: {a: "\\u0000"}}', "BAD_USER_INPUT", "JSON value"),
     ('embedding: {cosineDistance: {vector: [1, 0], lt: 1}}', "BAD_USER_INPUT", "dimension"),
     ('embedding: {cosineDistance: {vector: [1, 0, 0]}}', "BAD_USER_INPUT", "needs a bound"),
     ('ip: {eq: "10.0.0.256"}', "GRAPHQL_VALIDATION_FAILED", "IPAddress"),
