@@ -17,11 +17,11 @@ _BY_SQLSTATE: dict[str, tuple[ErrorCode, str]] = {
                                         "store (such as NUL)"),
     "2201B": (ErrorCode.BAD_USER_INPUT, "an invalid regular expression"),
     # jsonb cannot hold \u0000 (a JSON operand such as {"a": "\u0000"}).
-    "22P05": (ErrorCode.BAD_USER_INPUT, "a JSON value holds a character PostgreSQL cannot "
-                                        "store (\\u0000)"),
+    "22P05": (ErrorCode.BAD_USER_INPUT, ("a JSON value holds a character PostgreSQL cannot "
+                                         "store (\\u0000)")),
     # Only a client's like/ilike pattern can end with the escape character.
-    "22025": (ErrorCode.BAD_USER_INPUT, "a LIKE pattern is not valid (it must not end with "
-                                        "the escape character \\)"),
+    "22025": (ErrorCode.BAD_USER_INPUT, ("a LIKE pattern is not valid (it must not end with "
+                                         "the escape character \\)")),
     "23505": (ErrorCode.CONFLICT, "a row with the same key already exists"),
     "23503": (ErrorCode.CONFLICT, "a referenced row does not exist or is still referenced"),
     "40001": (ErrorCode.CONFLICT, "a concurrent update conflicted; retry"),

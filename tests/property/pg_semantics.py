@@ -173,7 +173,7 @@ _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}")
 
 def macaddr(text: str) -> str:
     """12 lowercase hex digits; PostgreSQL skips trailing whitespace, the scalar one newline."""
-    body = text[:-1] if text.endswith("\n") else text
+    body = text.removesuffix("\n")
     if not _MAC.fullmatch(body):
         raise ValueError(f"not a MAC address: {text!r}")
     return re.sub("[:-]", "", body).lower()

@@ -273,8 +273,8 @@ def hostile_filters(fixture: Fixture) -> st.SearchStrategy[dict[str, Any]]:
         for op in operators_for(leaf.family):
             operand = hostile_operand(fixture, path, op.operand)
             if operand is not None and (op.name, leaf.family) not in fixture.trees.skip:
-                choices.append(operand.map(
-                    lambda o, p=path, n=graphql_name(op): nest(p, {n: o})))
+                name = graphql_name(op)
+                choices.append(operand.map(lambda o, p=path, n=name: nest(p, {n: o})))
     return st.one_of(choices)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import ipaddress
+import itertools
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -97,7 +98,7 @@ def thresholds(op_name: str, vector: list[float], stored: list[list[float]]) -> 
     """
     distances = sorted({round(pg.DISTANCES[op_name](v, vector), 9) for v in stored})
     found = [distances[0] - 0.5, distances[-1] + 0.5]
-    found += [(a + b) / 2 for a, b in zip(distances, distances[1:]) if b - a > 2e-3]
+    found += [(a + b) / 2 for a, b in itertools.pairwise(distances) if b - a > 2e-3]
     return sorted(found)
 
 
