@@ -75,7 +75,11 @@ class WhereCompiler:
             lowercase = False
         else:
             lhs, cast, lowercase = comparable(f, data, source, self.table_alias)
-        language = self._language(filters, path) if family == "fulltext" else ""
+        # Bound only for a query operator: `language` has a default, and a parameter the SQL
+        # never uses has no type PostgreSQL can infer (isnull alone was a 500).
+        queries = family == "fulltext" and any(
+            operator_named(family, name).operand == "query" for name in filters)
+        language = self._language(filters, path) if queries else ""
         parts = []
         for name, operand in filters.items():
             self._refuse_null(operand, path, name)

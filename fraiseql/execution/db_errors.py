@@ -16,6 +16,12 @@ _BY_SQLSTATE: dict[str, tuple[ErrorCode, str]] = {
     "22021": (ErrorCode.BAD_USER_INPUT, "a string contains a character PostgreSQL cannot "
                                         "store (such as NUL)"),
     "2201B": (ErrorCode.BAD_USER_INPUT, "an invalid regular expression"),
+    # jsonb cannot hold \u0000 (a JSON operand such as {"a": "\u0000"}).
+    "22P05": (ErrorCode.BAD_USER_INPUT, ("a JSON value holds a character PostgreSQL cannot "
+                                         "store (\\u0000)")),
+    # Only a client's like/ilike pattern can end with the escape character.
+    "22025": (ErrorCode.BAD_USER_INPUT, ("a LIKE pattern is not valid (it must not end with "
+                                         "the escape character \\)")),
     "23505": (ErrorCode.CONFLICT, "a row with the same key already exists"),
     "23503": (ErrorCode.CONFLICT, "a referenced row does not exist or is still referenced"),
     "40001": (ErrorCode.CONFLICT, "a concurrent update conflicted; retry"),
@@ -39,20 +45,26 @@ _VALUE_SYNTAX: tuple[tuple[str, str, str], ...] = (
     ("42601", "ltree", "an ltree path is not valid"),
     ("22000", "vector dimensions", "the vector's dimension differs from the stored vectors'"),
     ("22000", "dimensions, not", "the vector's dimension differs from the stored vectors'"),
+    ("22000", "range lower bound must be less than or equal",
+     "a range's lower bound is after its upper bound"),
 )
 
 
-def _value_syntax(sqlstate: Any, message: str) -> str | None:
+def _value_syntax(sqlstate: Any, message: str, source: Any = None) -> str | None:
     for state, fragment, explanation in _VALUE_SYNTAX:
         if sqlstate == state and fragment in message:
             return explanation
+    # ltxtquery's parser also reports a bare "syntax error"; told apart from one in our
+    # SQL (which says "at or near") by the server source file that raised it.
+    if sqlstate == "42601" and source == "ltxtquery_io.c":
+        return "an ltxtquery is not valid"
     return None
 
 
 def translate(exc: BaseException) -> DatabaseError | None:
     """The client-facing error for a database failure, or None if it is a bug."""
     sqlstate: Any = getattr(exc, "sqlstate", None)
-    value_error = _value_syntax(sqlstate, str(exc))
+    value_error = _value_syntax(sqlstate, str(exc), getattr(exc, "server_source_filename", None))
     if value_error is not None:
         error = DatabaseError(value_error, ErrorCode.BAD_USER_INPUT)
     elif sqlstate in _BY_SQLSTATE:

@@ -234,6 +234,11 @@ CASES: list[tuple[str, list[int]]] = [
     ('search: {phraseQuery: "dog lazy"}', []),
     ('search: {websearchQuery: "fox -quick"}', [3]),
     ('search: {websearchQuery: "\\"and cats\\"", language: ENGLISH}', [4]),
+    # Regression (found by tests/property): without a query, the defaulted language was
+    # bound but unused, and PostgreSQL could not type the parameter (a 500).
+    ('search: {isnull: true}', [5, 6]),
+    ('search: {isnull: false, language: ENGLISH}', [1, 2, 3, 4]),
+    ('search: {language: ENGLISH}', [1, 2, 3, 4, 5, 6]),
     # network
     ('ip: {eq: "10.1.2.3"}', [1]),
     ('ip: {in: ["::1", "127.0.0.1"]}', [4, 5]),
@@ -317,8 +322,14 @@ async def test_values_through_variables(client: AppClient) -> None:
 
 @pytest.mark.parametrize(("where", "code", "fragment"), [
     ('name: {regex: "("}', "BAD_USER_INPUT", "regular expression"),
+    # Regression (found by tests/property): a pattern ending in a backslash was a 500.
+    ('name: {like: "%\\\\"}', "BAD_USER_INPUT", "LIKE pattern"),
     ('search: {matches: "fox &"}', "BAD_USER_INPUT", "full-text search query"),
     ('path: {matchesLquery: "a..b"}', "BAD_USER_INPUT", "lquery"),
+    # Regressions (found by tests/property): these were 500s.
+    ('path: {matchesLtxtquery: "a b"}', "BAD_USER_INPUT", "ltxtquery"),
+    ('period: {overlaps: "[2024-02-01,2024-01-01)"}', "BAD_USER_INPUT", "lower bound"),
+    ('meta: {contains: {a: "\\u0000"}}', "BAD_USER_INPUT", "JSON value"),
     ('embedding: {cosineDistance: {vector: [1, 0], lt: 1}}', "BAD_USER_INPUT", "dimension"),
     ('embedding: {cosineDistance: {vector: [1, 0, 0]}}', "BAD_USER_INPUT", "needs a bound"),
     ('ip: {eq: "10.0.0.256"}', "GRAPHQL_VALIDATION_FAILED", "IPAddress"),

@@ -22,7 +22,7 @@ import uuid
 from typing import Any
 
 import fraiseql
-from fraiseql import ID, JSON
+from fraiseql import CIDR, ID, JSON, DateRange, IPAddress, LTree, MacAddress, TSVector, Vector
 
 
 @fraiseql.enum
@@ -44,6 +44,14 @@ class Owner:
     since: datetime.date | None
 
 
+@fraiseql.type
+class Comment:
+    """An element of an embedded list (some elements are null, empty or not objects)."""
+
+    body: str | None
+    score: int | None
+
+
 @fraiseql.type(sql_source="v_item")
 class Item:
     """One fixture row."""
@@ -62,6 +70,17 @@ class Item:
     kind: Kind | None
     meta: JSON | None
     owner: Owner | None
+    tags: list[str] | None
+    numbers: list[int] | None
+    attrs: JSON | None
+    ip: IPAddress | None
+    net: CIDR | None
+    mac: MacAddress | None
+    path: LTree | None
+    period: DateRange | None
+    embedding: Vector | None
+    search: TSVector | None
+    comments: list[Comment] | None
 
 
 @fraiseql.query
@@ -110,11 +129,47 @@ COLUMNS: dict[str, list[Any]] = {
               {"name": "ada", "level": Num("10")}, {"name": None, "level": Num("9")}, {},
               {"name": "Grace", "level": Num("100"), "since": "2021-01-01"},
               {"name": "O'Hara", "level": Num("-1"), "since": None}, None, ABSENT],
+    # Lists of scalars: duplicates, a null item, case variants, LIKE characters, numbers
+    # spelled 10.0 or "10", and a value that is not an array at all (reads as null).
+    "tags": [["a", "b"], [], ["B", "a"], ["a", "a"], ["%", "_"], ["plain", "Plain"],
+             ["", "ü"], [None, "a"], "a", None, ABSENT],
+    "numbers": [[Num("1"), Num("10")], [], [Num("10.0"), Num("9")], [Num("2147483647")],
+                [Num("-1"), Num("0"), Num("1")], ["10"], [Num("1.5"), Num("100")], [None],
+                Num("5"), None, ABSENT],
+    # JSON of every shape: numbers equal as numbers (1, 1.0) but not as strings ("1").
+    "attrs": [{"a": Num("1"), "b": {"c": [Num("1"), Num("2")]}}, {"a": Num("1.0")}, {"a": "1"},
+              {"tags": ["x", "y"], "n": None}, ["a", "b", Num("1")],
+              [{"a": Num("1")}, [Num("2")]], [], {}, "a", Num("1"), True, None, ABSENT],
+    # Addresses with and without a prefix, IPv4 and IPv6, private, loopback, public.
+    "ip": ["10.1.2.3", "192.168.1.1", "172.16.5.4", "8.8.8.8", "127.0.0.1", "10.0.0.1/8",
+           "::1", "2001:db8::1", "fd00::1", "fe80::1", "::ffff:10.1.2.3", "2001:db8::/32",
+           None, ABSENT],
+    "net": ["10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/16", "0.0.0.0/0", "127.0.0.0/8",
+            "2001:db8::/32", "::/0", "fc00::/7", "10.1.2.3/32", None, ABSENT],
+    "mac": ["08:00:2b:01:02:03", "08-00-2B-01-02-03", "08002b010204", "ff:ff:ff:ff:ff:ff",
+            "00:00:00:00:00:00", None, ABSENT],
+    "path": ["top", "top.science", "top.science.physics", "top.Science", "top.arts", "",
+             "a-b.c_d", "top.science.physics.quantum", None, ABSENT],
+    # Ranges written in every bound style, unbounded on either or both ends, and empty.
+    "period": ["[2024-01-01,2024-02-01)", "[2024-01-15,2024-01-20]", "(2024-01-31,2024-03-01)",
+               "[2024-02-01,)", "(,2024-01-01)", "(,)", "empty", "[2024-01-01,2024-01-01)",
+               "[2024-02-29,2024-02-29]", None, ABSENT],
+    # No zero vector: its cosine distance is NaN.
+    "embedding": [[1, 0, 0], [0, 1, 0], [Num("0.6"), Num("0.8"), 0], [1, 1, 1],
+                  [-1, Num("0.5"), 2], [Num("0.1"), Num("0.2"), Num("0.3")], [3, 4, 0], None,
+                  ABSENT],
+    "search": ["'fox':1 'quick':2", "'dog':3", "", None, ABSENT],
+    "comments": [[{"body": "great", "score": Num("5")}], [],
+                 [{"body": "meh", "score": Num("2")}, {"body": "Great", "score": Num("10")}],
+                 [{"body": None}, {}], [None, "x", {"score": Num("4.0")}],
+                 [{"body": "a_b", "score": Num("-1")}, {"body": "great", "score": Num("2")}],
+                 {"body": "not a list"}, None, ABSENT],
 }
 # Strides coprime with each list's length, so rows combine values differently.
 STRIDES = {"name": 7, "count": 5, "price": 3, "score": 3, "ref": 2, "external_id": 5,
            "happened_at": 4, "day": 3, "at_time": 2, "active": 1, "kind": 5, "meta": 3,
-           "owner": 3}
+           "owner": 3, "tags": 7, "numbers": 7, "attrs": 5, "ip": 3, "net": 7, "mac": 3,
+           "path": 7, "period": 7, "embedding": 7, "search": 7, "comments": 7}
 ROW_COUNT = 60
 
 
@@ -144,6 +199,8 @@ def to_json(value: Any) -> str:
 
 
 SETUP_SQL = """
+CREATE EXTENSION IF NOT EXISTS ltree;
+CREATE EXTENSION IF NOT EXISTS vector;
 CREATE TABLE tb_item (id uuid PRIMARY KEY, data jsonb NOT NULL);
 CREATE VIEW v_item AS SELECT id, data FROM tb_item;
 """
