@@ -15,8 +15,9 @@ from graphql import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 from fraiseql.compiler.aggregate import compile_aggregate
-from fraiseql.compiler.context import CompileContext, SourceInfo, param
+from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
 from fraiseql.compiler.mutation import compile_mutation
+from fraiseql.compiler.nearest import nearest_sql
 from fraiseql.compiler.order import order_by_sql
 from fraiseql.compiler.plan import ListShape, Plan, RootPlan
 from fraiseql.compiler.projection import Projector, root_fields
@@ -161,13 +162,24 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
     if args.get("where") is not None:
         where = WhereCompiler(ctx.schema, params, site, source)
         predicates = [*predicates, where.compile(args["where"], root.object, "v.data", ("where",))]
+    nearest = None
+    if args.get("nearest") is not None:  # k nearest by a vector distance (compiler/nearest.py)
+        if args.get("order_by"):
+            raise bad_input(f"nearest and orderBy on {root.name}: nearest orders by distance; "
+                            "use one of them")
+        nearest = nearest_sql(args["nearest"], root.object, source, params, site, cap, root.name)
+        predicates = [*predicates, nearest.predicate]
     where_sql = " AND ".join(predicates) or "TRUE"
-    order = order_by_sql(args.get("order_by"), root.object, source, ctx.schema.objects)
+    order = nearest.order if nearest is not None else \
+        order_by_sql(args.get("order_by"), root.object, source, ctx.schema.objects)
     order_sql = f" ORDER BY {order}" if order else ""
-    page = f" LIMIT {param(params, site, ('limit',), check_limit, 'int8')}" \
-        if limit is not None else f" LIMIT {cap}"
-    if offset is not None:
-        page += f" OFFSET {param(params, site, ('offset',), check_offset, 'int8')}"
+    limit_sql = param(params, site, ('limit',), check_limit, 'int8') \
+        if limit is not None else str(cap)
+    offset_sql = param(params, site, ('offset',), check_offset, 'int8') \
+        if offset is not None else None
+    if nearest is not None:
+        limit_sql = nearest.limit(limit_sql, offset_sql)
+    page = f" LIMIT {limit_sql}" + (f" OFFSET {offset_sql}" if offset_sql is not None else "")
     if source.has_id:
         # Page the ids first so data is built only for the rows returned, then
         # fetch each row's data once behind a LIMIT fence.

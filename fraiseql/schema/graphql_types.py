@@ -26,6 +26,7 @@ from graphql import (
 from fraiseql.schema.definitions import UNSET, definition_of, own_docstring
 from fraiseql.schema.model import MutationField, ObjectInfo, RootField, TypeRef
 from fraiseql.schema.naming import to_camel
+from fraiseql.schema.nearest import nearest_argument
 from fraiseql.schema.filter_inputs import filter_input
 
 ORDER_DIRECTION = GraphQLEnumType(
@@ -222,6 +223,9 @@ class _Converter:
             description=f"At most this many rows (cap {root.page_size_cap})."))
         args.setdefault("offset", GraphQLArgument(GraphQLInt, default_value=0, out_name="offset",
                                                   description="Skip this many rows."))
+        nearest = nearest_argument(self.named, root.object)  # only with a Vector field
+        if nearest is not None:
+            args.setdefault("nearest", nearest)
 
     def where_type(self, info: ObjectInfo) -> GraphQLInputObjectType:
         name = f"{info.name}WhereInput"

@@ -6,6 +6,7 @@ tests/unit/test_operator_docs.py fails when the checked-in file differs.
 
 from __future__ import annotations
 
+from fraiseql.schema.nearest import METRICS
 from fraiseql.schema.operators import OPERANDS, Operator, graphql_name, operators_for
 from fraiseql.schema.scalars import SCALARS
 
@@ -74,7 +75,31 @@ def render() -> str:
                 sql += f" with `$1` = `{op.convert('v')}` (`%` `_` `\\` in v escaped)"
             lines.append(f"| `{graphql_name(op)}` | {cell} | {op.description} | {sql} |")
         lines.append("")
+    lines += _nearest()
     return "\n".join(lines)
+
+
+_NEAREST = """\
+## Nearest neighbours (`nearest`)
+
+A list query whose type has a `Vector` field also takes
+`nearest: {field, vector, k, metric}`: the `k` rows nearest to `vector`, nearest
+first, ties by id. `where` filters first; `limit`/`offset` page within the `k`
+rows; `orderBy` with it is an error. `field` may be omitted when the type has one
+`Vector` field. Rows without a distance are left out: a null vector, and for
+`COSINE` an all-zero one (a zero `vector` with `COSINE` is an error). The SQL is
+`ORDER BY x <op> $vector, id LIMIT k`, which an HNSW or IVFFlat index with the
+metric's operator class serves (approximate; see pgvector's `hnsw.ef_search`).
+"""
+
+
+def _nearest() -> list[str]:
+    lines = [_NEAREST, "| metric | operator | index operator class | meaning |",
+             "|---|---|---|---|"]
+    for m in METRICS:
+        lines.append(f"| `{m.name}` | `{m.operator}` | `{m.opclass}` | {m.description} |")
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

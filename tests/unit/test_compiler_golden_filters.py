@@ -58,6 +58,9 @@ CASES = {
                 '_or: [{search: {matches: "a & b"}}]}) { id } }',
     "vector": '{ hosts(where: {embedding: {cosineDistance: {vector: [1, 0.5], lt: 0.3}}}) '
               '{ id } }',
+    "nearest": '{ hosts(where: {tags: {contains: ["a"]}}, nearest: {vector: [1, 0.5], k: 5, '
+               'metric: L2}, limit: 3, offset: 1) { id } }',
+    "nearest_cosine": '{ hosts(nearest: {vector: [1, 0.5], k: 5}) { id } }',
     "arrays_json": '{ hosts(where: {tags: {contains: ["a"], lenGt: 1}, '
                    'ports: {overlaps: [80, 443]}, meta: {hasAnyKeys: ["x"], '
                    'contains: {a: 1}}, notes: {any: {text: {contains: "%"}}}}) { id } }',
