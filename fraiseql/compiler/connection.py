@@ -28,7 +28,7 @@ from fraiseql.compiler.plan import ListShape, RootPlan
 from fraiseql.compiler.projection import Projector, build_object
 from fraiseql.compiler.sql import Params, ident, literal
 from fraiseql.compiler.values import bounded
-from fraiseql.compiler.where import WhereCompiler
+from fraiseql.compiler.where import FILTER_DATA, WhereCompiler, scanned
 from fraiseql.schema.model import RootField
 
 
@@ -39,7 +39,8 @@ def compile_count(ctx: CompileContext, root: RootField, key: str, nodes: list[An
     params = Params()
     site = ctx.add_site(gql_field, nodes[0])
     filtered = _filter_sql(ctx, root, site, params)
-    sql = f"SELECT to_json(count(*)) FROM {ident(root.sql_source)} AS v WHERE {filtered}"
+    sql = f"SELECT to_json(count(*)) FROM {scanned(ident(root.sql_source), filtered)} " \
+          f"WHERE {filtered}"
     return RootPlan(key, "sql", False, sql, params.sources, single=True,
                     path_name=nodes[0].name.value)
 
@@ -58,7 +59,7 @@ def _filter_sql(ctx: CompileContext, root: RootField, site: int, params: Params)
     predicates = _argument_predicates(root, args, site, params, source)
     if args.get("where") is not None:
         where = WhereCompiler(ctx.schema, params, site, source)
-        predicates.append(where.compile(args["where"], root.object, "v.data", ("where",)))
+        predicates.append(where.compile(args["where"], root.object, FILTER_DATA, ("where",)))
     return " AND ".join(predicates) or "TRUE"
 
 
@@ -148,7 +149,8 @@ class _Connection:
                 pairs.append((response_key, literal(self.gql_type.name)))
                 shape[response_key] = (False, None)
             elif name == "totalCount":
-                count = f"(SELECT count(*) FROM {self.view} AS v WHERE {self.filtered})"
+                count = (f"(SELECT count(*) FROM {scanned(self.view, self.filtered)} "
+                         f"WHERE {self.filtered})")
                 pairs.append((response_key, count))
                 shape[response_key] = (False, None)
             elif name == "pageInfo":
@@ -185,8 +187,9 @@ class _Connection:
             columns.insert(0, f"v.{ident('id')} AS __id")
         elif self.node_data or self.node_columns:
             columns.append(self._selected())  # no id column to fetch by: carry the row
+        where = self._where(*predicates)
         return (f"page AS (SELECT {', '.join(columns)}, row_number() OVER (ORDER BY {order}) "
-                f"AS __n FROM {self.view} AS v WHERE {self._where(*predicates)} "
+                f"AS __n FROM {scanned(self.view, where)} WHERE {where} "
                 f"ORDER BY {order} LIMIT {self.limit} + 1)")
 
     def _selected(self) -> str:
@@ -266,8 +269,8 @@ class _Connection:
         if start is None:
             return "false"
         keys = self.keys if self.backward else [k.reversed() for k in self.keys]
-        return (f"EXISTS (SELECT 1 FROM {self.view} AS v "
-                f"WHERE {self._where(after_sql(keys, start, inclusive=True))})")
+        where = self._where(after_sql(keys, start, inclusive=True))
+        return f"EXISTS (SELECT 1 FROM {scanned(self.view, where)} WHERE {where})"
 
     def _where(self, *predicates: str) -> str:
         """The filter and ``predicates``, ANDed."""

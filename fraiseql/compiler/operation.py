@@ -23,7 +23,7 @@ from fraiseql.compiler.plan import ListShape, Plan, RootPlan
 from fraiseql.compiler.projection import Projector, root_fields
 from fraiseql.compiler.sql import Params, ident, literal
 from fraiseql.compiler.values import bounded, to_lower_text, to_text
-from fraiseql.compiler.where import WhereCompiler, comparable
+from fraiseql.compiler.where import FILTER_DATA, WhereCompiler, comparable, scanned
 from fraiseql.schema.model import RootField, Schema
 
 # The row's JSONB, read once: a stored (TOASTed) value would otherwise be fetched and
@@ -161,7 +161,8 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         check_offset(offset)
     if args.get("where") is not None:
         where = WhereCompiler(ctx.schema, params, site, source)
-        predicates = [*predicates, where.compile(args["where"], root.object, "v.data", ("where",))]
+        predicates = [*predicates,
+                      where.compile(args["where"], root.object, FILTER_DATA, ("where",))]
     nearest = None
     if args.get("nearest") is not None:  # k nearest by a vector distance (compiler/nearest.py)
         if args.get("order_by"):
@@ -170,6 +171,7 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         nearest = nearest_sql(args["nearest"], root.object, source, params, site, cap, root.name)
         predicates = [*predicates, nearest.predicate]
     where_sql = " AND ".join(predicates) or "TRUE"
+    scan = scanned(view, where_sql)
     order = nearest.order if nearest is not None else \
         order_by_sql(args.get("order_by"), root.object, source, ctx.schema.objects)
     order_sql = f" ORDER BY {order}" if order else ""
@@ -188,12 +190,12 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         # fetched rows in order and json_agg's ORDER BY needs no sort of its own, which
         # would copy every row's data (W4 on tv_post, pgbench: 0.72 -> 0.48 ms).
         rows = (f"(SELECT * FROM (SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n "
-                f"FROM {view} AS v WHERE {where_sql}{order_sql}{page}) AS k0 ORDER BY k0.n) "
+                f"FROM {scan} WHERE {where_sql}{order_sql}{page}) AS k0 ORDER BY k0.n) "
                 f"AS k CROSS JOIN LATERAL "
                 f"(SELECT {selected} FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
         order_key = "k.n"
     else:
-        rows = (f"(SELECT {selected}, row_number() OVER ({order_sql.strip()}) AS n FROM {view} AS v "
+        rows = (f"(SELECT {selected}, row_number() OVER ({order_sql.strip()}) AS n FROM {scan} "
                 f"WHERE {where_sql}{order_sql}{page}) AS d")
         order_key = "d.n"
     aggregated = (f"SELECT coalesce(json_agg({projection} ORDER BY {order_key}), '[]'::json) "
@@ -201,7 +203,7 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
     # One row per item, for results large enough to stream (see execution/streaming.py).
     # Read in one pass, without a final sort, so PostgreSQL sends rows as an index scan
     # finds them instead of sorting the whole export first.
-    streamed = (f"SELECT {projection} FROM (SELECT {selected} FROM {view} AS v WHERE {where_sql}"
+    streamed = (f"SELECT {projection} FROM (SELECT {selected} FROM {scan} WHERE {where_sql}"
                 f"{order_sql}{page}) AS d")
     return aggregated, streamed
 

@@ -13,6 +13,19 @@ from fraiseql.schema.model import FieldInfo, ObjectInfo
 from fraiseql.schema.operators import Operator, operator_named
 
 
+# What a where clause reads as the row's data: a copy detoasted once per row, behind a
+# fence (OFFSET 0) so the planner cannot inline it back into each reference. Without it
+# every `->` of the filter decompresses the stored (TOASTed) value again: the blog's
+# filtered list (3 data fields in the where) took 84 ms, 4 ms with it.
+FILTER_DATA = "vd.data"
+_FILTER_ROW = "CROSS JOIN LATERAL (SELECT v.data || '{}'::jsonb AS data OFFSET 0) AS vd"
+
+
+def scanned(view: str, predicate: str) -> str:
+    """FROM items for ``view`` filtered by ``predicate`` (compiled with FILTER_DATA)."""
+    return f"{view} AS v {_FILTER_ROW}" if FILTER_DATA in predicate else f"{view} AS v"
+
+
 class WhereCompiler:
     """Compiles one where tree; ``data`` is the SQL expression of the row's JSONB."""
 
