@@ -46,8 +46,8 @@ EC_ALGORITHMS = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1}
 EDDSA_ALGORITHMS = frozenset({"EdDSA"})
 SUPPORTED_ALGORITHMS = HMAC_ALGORITHMS | RSA_ALGORITHMS | set(EC_ALGORITHMS) | EDDSA_ALGORITHMS
 
-# An HMAC secret shorter than the hash output is guessable offline (RFC 7518 section 3.2).
-MIN_HMAC_SECRET_BYTES = 32
+# An HMAC secret shorter than the hash output is weaker than the hash (RFC 7518 section 3.2).
+MIN_HMAC_SECRET_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 MAX_KID_LENGTH = 256
 
 
@@ -94,10 +94,6 @@ def _as_key(keys: str | bytes | PublicKey) -> VerificationKey:
         ):
             raise ConfigurationError(f"unsupported JWT public key type {type(loaded).__name__}")
         return loaded
-    if len(keys) < MIN_HMAC_SECRET_BYTES:
-        raise ConfigurationError(
-            f"the JWT HMAC secret must be at least {MIN_HMAC_SECRET_BYTES} bytes of random data"
-        )
     return keys
 
 
@@ -144,6 +140,13 @@ class JWTValidator:
                     f"algorithms {wrong} cannot be verified with the configured {kind} "
                     "(the key type must match the algorithm family)"
                 )
+            if isinstance(self._static_key, bytes):
+                needed = max(MIN_HMAC_SECRET_BYTES[a] for a in algorithms)
+                if len(self._static_key) < needed:
+                    raise ConfigurationError(
+                        f"the JWT HMAC secret must be at least {needed} bytes of random data "
+                        f"for {sorted(algorithms)}"
+                    )
         else:
             self._key_source = keys
             if HMAC_ALGORITHMS & set(algorithms):

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
-HMAC_SECRET = os.urandom(48)
+HMAC_SECRET = os.urandom(64)
 
 
 @dataclass
