@@ -141,7 +141,9 @@ class OIDCProvider:
             )
         jwks_uri = document.get("jwks_uri")
         if not isinstance(jwks_uri, str):
-            raise ConfigurationError(f"the OIDC discovery document of {self.issuer} has no jwks_uri")
+            raise ConfigurationError(
+                f"the OIDC discovery document of {self.issuer} has no jwks_uri"
+            )
         require_secure_url(jwks_uri, "OIDC jwks_uri")
         self.metadata, self.jwks_uri = document, jwks_uri
 
@@ -167,7 +169,7 @@ class OIDCProvider:
                     raise ValueError(f"GET {url} answered more than {MAX_DOCUMENT_BYTES} bytes")
         document = json.loads(body)
         if not isinstance(document, dict):
-            raise ValueError(f"GET {url} did not answer a JSON object")
+            raise ValueError(f"GET {url} answered no JSON object")  # noqa: TRY004 - bad document
         return document
 
 

@@ -343,7 +343,9 @@ class GitHubProvider:
         user_rsp = await self._get(token, f"{self.api_url}/user")
         user = user_rsp.json()
         if not isinstance(user, dict) or not isinstance(user.get("id"), int):
-            raise AuthenticationError("GitHub answered an unexpected user", ErrorCode.SERVICE_UNAVAILABLE)
+            raise AuthenticationError(
+                "GitHub answered an unexpected user", ErrorCode.SERVICE_UNAVAILABLE
+            )
         teams = await self._get_all(token, f"{self.api_url}/user/teams")
         if self.org is not None:
             teams = [t for t in teams if _team_org(t) == self.org.lower()]

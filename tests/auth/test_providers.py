@@ -209,7 +209,8 @@ async def test_routing_by_issuer_among_several_providers(
     await auth.start()
     seen = []
     for spec, client in ((KEYCLOAK, "portal"), (AZURE, "spa"), (AUTH0, "spa")):
-        principal = await auth.authenticate({"authorization": f"Bearer {server.token(spec, client)}"})
+        token = server.token(spec, client)
+        principal = await auth.authenticate({"authorization": f"Bearer {token}"})
         assert principal is not None
         seen.append(principal.provider)
     assert seen == ["keycloak", "azure", "auth0"]
@@ -286,7 +287,8 @@ async def test_github_user_teams_and_cache() -> None:
                 "user", "github", "octocat"
             )
             assert principal.token_id is not None and "gho_octocat" not in principal.token_id
-            assert [p.split("?")[0] for p in fake.requests] == ["/user", "/user/teams", "/user/orgs"]
+            paths = [p.split("?")[0] for p in fake.requests]
+            assert paths == ["/user", "/user/teams", "/user/orgs"]
             again = await auth.authenticate({"authorization": "Bearer gho_octocat"})
             assert again == principal and len(fake.requests) == 3  # answered from the cache
 
