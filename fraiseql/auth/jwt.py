@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol, TypeAlias
 
-import jwt as pyjwt
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+try:
+    import jwt as pyjwt
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+except ImportError as exc:  # an optional extra: say how to get it
+    raise ImportError(f"JWT authentication needs: pip install 'fraiseql[auth]' ({exc})") from exc
 
 from fraiseql.auth.principal import AuthenticationError
 from fraiseql.errors import ConfigurationError

@@ -23,7 +23,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+try:
+    import httpx
+except ImportError as exc:  # an optional extra: say how to get it
+    raise ImportError(f"OIDC needs: pip install 'fraiseql[auth]' ({exc})") from exc
 
 from fraiseql.auth.jwt import PublicKey, VerificationKey, keys_from_jwks, pick_key
 from fraiseql.auth.principal import AuthenticationError
