@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -126,7 +126,7 @@ class OIDCServer:
         self.issuers = issuers
         self.port = port or free_port()
         self.process: subprocess.Popen[str] | None = None
-        self._config_dir = tempfile.mkdtemp(prefix="fraiseql-oidc-")
+        self._config_dir = ""
 
     def issuer(self, mount: str) -> str:
         return f"http://127.0.0.1:{self.port}{mount}"
@@ -135,20 +135,23 @@ class OIDCServer:
         node = shutil.which("node")
         if node is None or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
             raise RuntimeError("run `npm ci` in tests/auth/oidc (scripts/_setup.sh does)")
+        self._config_dir = tempfile.mkdtemp(prefix="fraiseql-oidc-")  # holds private keys
         config = Path(self._config_dir) / "config.json"
         config.write_text(json.dumps(
             {"port": self.port, "issuers": [i.config(self.port) for i in self.issuers]}
         ))
-        self.process = subprocess.Popen(
-            [node, str(OIDC_DIR / "server.mjs"), str(config)], cwd=OIDC_DIR,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+        log = Path(self._config_dir) / "stderr.log"
+        with log.open("ab") as stderr:  # a file, so a chatty server can never block on a pipe
+            self.process = subprocess.Popen(
+                [node, str(OIDC_DIR / "server.mjs"), str(config)], cwd=OIDC_DIR,
+                stdout=subprocess.PIPE, stderr=stderr, text=True,
+            )
         assert self.process.stdout is not None
-        deadline = time.monotonic() + 30
-        line = self.process.stdout.readline()  # blocks until "ready PORT" or exit
-        if not line.startswith("ready") or time.monotonic() > deadline:
+        ready, _, _ = select.select([self.process.stdout], [], [], 30)
+        line = self.process.stdout.readline() if ready else ""
+        if not line.startswith("ready"):
             self.stop()
-            raise RuntimeError(f"oidc-provider did not start: {line!r}")
+            raise RuntimeError(f"oidc-provider did not start: {line!r} {log.read_text()[-2000:]}")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -158,10 +161,12 @@ class OIDCServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
             self.process = None
+        if self._config_dir:
+            shutil.rmtree(self._config_dir, ignore_errors=True)
+            self._config_dir = ""
 
     def token(self, spec: IssuerSpec, client_id: str) -> str:
         """A real access token from the client credentials grant."""
