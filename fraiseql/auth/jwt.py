@@ -180,6 +180,8 @@ class JWTValidator:
         cached = self._cache.get(digest)
         now = time.time()
         if cached is not None:
+            if now > cached.exp + self.leeway_s:
+                del self._cache[digest]  # expired for good
             self._check_times(cached.exp, cached.nbf, now)
             self._cache.move_to_end(digest)
             return cached.claims

@@ -24,13 +24,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import httpx
 
 from fraiseql.auth.jwt import Claims, JWTValidator, PublicKey
 from fraiseql.auth.oidc import OIDCProvider, require_secure_url
-from fraiseql.auth.principal import AuthenticationError, Principal
+from fraiseql.auth.principal import AuthenticationError, Authenticator, Principal
 from fraiseql.errors import ConfigurationError, ErrorCode
 
 # A claim by name ("roles", "https://example.com/roles") or a path into nested objects
@@ -501,3 +501,7 @@ class BearerAuthenticator:
         if self._github is not None:
             return await self._github.authenticate_token(token)
         raise AuthenticationError("the token is malformed")
+
+
+if TYPE_CHECKING:  # mypy checks that BearerAuthenticator implements the protocol
+    _authenticator: type[Authenticator] = BearerAuthenticator

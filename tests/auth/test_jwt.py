@@ -355,6 +355,7 @@ async def test_cache_still_checks_expiry() -> None:
     assert (await validator.validate(token))["sub"] == "user-1"
     await asyncio.sleep(2.1)
     assert await refused(validator, token) == "the token has expired"
+    assert len(validator._cache) == 0  # and forgotten
 
 
 async def test_cache_is_bounded_and_does_not_keep_refusals() -> None:
