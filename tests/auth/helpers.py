@@ -250,3 +250,36 @@ class FakeGitHub:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class JSONServer:
+    """Serves fixed JSON documents on loopback (path -> document), for hand-made providers."""
+
+    def __init__(self, documents: dict[str, Any]) -> None:
+        self.documents = documents
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                document = owner.documents.get(self.path)
+                data = document if isinstance(document, bytes) else json.dumps(document).encode()
+                self.send_response(404 if document is None else 200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -8,16 +8,18 @@ each issuer is mounted under the path of its issuer URL, so the issuer forms of 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 
+import jwt as pyjwt
 import pytest
 
 from fraiseql.auth import AuthenticationError
 from fraiseql.auth.jwt import JWTValidator
 from fraiseql.auth.oidc import OIDCProvider, require_secure_url
 from fraiseql.errors import ConfigurationError
-from tests.auth.helpers import IssuerSpec, OIDCServer, free_port, make_key
+from tests.auth.helpers import IssuerSpec, JSONServer, OIDCServer, free_port, make_key
 
 AUDIENCE = "https://api.test"
 
@@ -202,3 +204,44 @@ async def test_provider_down_cached_keys_keep_working_unknown_kids_fail_closed()
     finally:
         server.stop()
         await provider.aclose()
+
+
+def discovery(issuer: str, jwks_uri: str) -> dict[str, str]:
+    return {"issuer": issuer, "jwks_uri": jwks_uri, "token_endpoint": issuer + "/token"}
+
+
+async def test_hand_made_provider_documents_are_checked() -> None:
+    key = make_key("RS256")
+    well_known = "/.well-known/openid-configuration"
+    with JSONServer({}) as idp:
+        cases = [
+            # jwks_uri on a non-loopback plain-HTTP host: refused before any fetch.
+            ({"/a" + well_known: discovery(idp.url + "/a", "http://keys.example.com/jwks")},
+             "/a", "jwks_uri 'http://keys.example.com/jwks' must use https://"),
+            ({"/b" + well_known: discovery(idp.url + "/b", idp.url + "/b/jwks"),
+              "/b/jwks": {"keys": [{**key.jwk(private=False), "use": "enc"}]}},
+             "/b", "publishes no usable signature key"),
+            ({"/c" + well_known: b"x" * (2 << 20)}, "/c", "more than 1048576 bytes"),
+            ({"/d" + well_known: b"not json"}, "/d", "unreachable or answered badly"),
+            ({"/e" + well_known: {"issuer": idp.url + "/e"}}, "/e", "has no jwks_uri"),
+        ]
+        for documents, path, message in cases:
+            idp.documents = documents
+            provider = OIDCProvider(idp.url + path)
+            with pytest.raises(ConfigurationError, match=re.escape(message)):
+                await provider.start()
+            await provider.aclose()
+        # And a good one: a kid-less single key is used for kid-less tokens.
+        kidless = {k: v for k, v in key.jwk(private=False).items() if k != "kid"}
+        idp.documents = {"/f" + well_known: discovery(idp.url + "/f", idp.url + "/f/jwks"),
+                         "/f/jwks": {"keys": [kidless, {"kty": "oct", "k": "c2VjcmV0"}]}}
+        provider = OIDCProvider(idp.url + "/f")
+        await provider.start()
+        try:
+            token = pyjwt.encode(
+                {"iss": idp.url + "/f", "aud": AUDIENCE, "exp": int(time.time()) + 60, "sub": "u"},
+                key.private, algorithm="RS256",
+            )
+            assert (await validator_for(provider).validate(token))["sub"] == "u"
+        finally:
+            await provider.aclose()
