@@ -16,10 +16,7 @@ when GitHub is configured (its OAuth tokens are opaque).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -28,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import httpx
 
-from fraiseql.auth.jwt import Claims, JWTValidator, PublicKey
+from fraiseql.auth.jwt import Claims, JWTValidator, PublicKey, unverified_segment
 from fraiseql.auth.oidc import OIDCProvider, require_secure_url
 from fraiseql.auth.principal import AuthenticationError, Authenticator, Principal
 from fraiseql.errors import ConfigurationError, ErrorCode
@@ -436,12 +433,8 @@ def looks_like_jwt(token: str) -> bool:
 
 def unverified_issuer(token: str) -> str | None:
     """The ``iss`` a JWT claims (NOT verified: only to pick which provider verifies it)."""
-    try:
-        payload = token.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
-    iss = data.get("iss") if isinstance(data, dict) else None
+    payload = unverified_segment(token, 1)
+    iss = payload.get("iss") if payload is not None else None
     return iss if isinstance(iss, str) else None
 
 
