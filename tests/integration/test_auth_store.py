@@ -99,6 +99,7 @@ async def test_an_api_key_authenticates_its_service_principal(db: asyncpg.Connec
         principal = await authenticator.authenticate({"x-api-key": secret_key})
     finally:
         await authenticator.close()
+    assert key.expires_at is not None and key.expires_at - key.created_at == timedelta(days=30)
     assert principal == Principal(
         subject="svc-billing", roles=frozenset({"reader", "writer"}),
         scopes=frozenset({"orders:read"}), tenant_id="t-1", actor_type="service",
@@ -111,6 +112,7 @@ async def test_only_the_hash_of_the_secret_is_stored(db: asyncpg.Connection) -> 
     secret = secret_key[16:]
     row = await db.fetchrow("SELECT *, to_jsonb(k)::text AS whole FROM fraiseql.api_keys k"
                             " WHERE id = $1", key.id)
+    assert row is not None
     assert row["secret_hash"] == hashlib.sha256(secret.encode()).digest()
     assert secret not in row["whole"] and secret_key not in row["whole"]
 
@@ -143,7 +145,7 @@ async def test_the_hashes_are_compared_in_constant_time(db: asyncpg.Connection, 
         compared.append((a, b))
         return compare_digest(a, b)
 
-    monkeypatch.setattr(api_keys_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)  # as api_keys calls it
     stored = await db.fetchval("SELECT secret_hash FROM fraiseql.api_keys WHERE id = $1", key.id)
     authenticator = ApiKeyAuthenticator(auth_url)
     try:
@@ -198,7 +200,7 @@ async def test_last_used_is_written_at_most_once_a_minute(db: asyncpg.Connection
                                  " FROM fraiseql.api_keys WHERE id = $1", key.id) is True
     finally:
         await authenticator.close()  # leaves the app's pool open
-        assert not pool._closed
+        assert not pool.is_closing()
         await pool.close()
 
 
@@ -314,6 +316,7 @@ async def test_configured_lifetime_and_idle_timeout(auth_url: str,
         await short.close()
     row = await db.fetchrow("SELECT expires_at - created_at AS lifetime, idle_timeout"
                             " FROM fraiseql.sessions WHERE id = $1", session_id)
+    assert row is not None
     assert (row["lifetime"], row["idle_timeout"]) == (timedelta(hours=1), timedelta(minutes=10))
 
 
