@@ -34,19 +34,30 @@ def hash_secret(secret: str) -> bytes:
 class Database:
     """The connections a store uses: a pool it was given, or one it opens from a URL.
 
-    A URL opens a small pool on first use (so constructing a store needs no running
-    event loop); ``close`` closes only a pool it opened.
+    ``pool_or_url`` is an asyncpg pool, a database URL, or a function returning the
+    pool (``lambda: app.engine.pool``, for a pool that only exists once the app has
+    started). A URL opens a small pool on first use (so constructing a store needs no
+    running event loop); ``close`` closes only a pool it opened.
     """
 
     def __init__(self, pool_or_url: Any) -> None:
+        self.url: str | None = None
+        self._pool: Any = None
+        self._get_pool: Any = None
         if isinstance(pool_or_url, str):
-            self.url: str | None = pool_or_url
-            self._pool: Any = None
+            self.url = pool_or_url
+        elif callable(pool_or_url) and not hasattr(pool_or_url, "acquire"):
+            self._get_pool = pool_or_url
         else:
-            self.url, self._pool = None, pool_or_url
+            self._pool = pool_or_url
         self._lock = asyncio.Lock()
 
     async def pool(self) -> Any:
+        if self._get_pool is not None:
+            pool = self._get_pool()
+            if pool is None:
+                raise RuntimeError("the database pool is not open yet (has the app started?)")
+            return pool
         if self._pool is None:
             import asyncpg
             async with self._lock:

@@ -198,6 +198,10 @@ async def test_last_used_is_written_at_most_once_a_minute(db: asyncpg.Connection
         await authenticator.authenticate({"x-api-key": secret_key})
         assert await db.fetchval("SELECT last_used_at > now() - interval '5 s'"
                                  " FROM fraiseql.api_keys WHERE id = $1", key.id) is True
+        # A pool that only exists once the app started: passed as a function.
+        late = ApiKeyAuthenticator(lambda: pool)
+        principal = await late.authenticate({"x-api-key": secret_key})
+        assert principal is not None and principal.subject == "svc-used"
     finally:
         await authenticator.close()  # leaves the app's pool open
         assert not pool.is_closing()
