@@ -6,11 +6,14 @@ table per request: a ``RevocationList`` holds the set of unexpired revoked jtis 
 memory, so a check is one set lookup. It follows the table as the trusted
 documents do (fraiseql/execution/trusted_documents.py): a statement trigger
 notifies the channel ``fraiseql_revoked_tokens``, the list listens on a connection
-of its own and reloads on every notification; every (re)connection reloads, and
-every ``CHECK_INTERVAL_S`` a digest of the table is compared with the copy, which
-catches what a lost connection (or PgBouncer in transaction mode) missed. A
-revocation thus reaches every process within the notification's delivery time
-(milliseconds), or CHECK_INTERVAL_S at worst when notifications cannot arrive.
+of its own. A notification of an insert carries the new rows, which are added to
+the copy as they are (no reload, whatever the size of the list); any other change
+makes the list compare a digest of the table with its copy and reload if they
+differ. Every (re)connection reloads, and every ``CHECK_INTERVAL_S`` the digest is
+compared too, which catches what a lost connection (or PgBouncer in transaction
+mode) missed. A revocation thus reaches every process within the notification's
+delivery time (milliseconds), or CHECK_INTERVAL_S at worst when notifications
+cannot arrive.
 
 Fail closed: until the first load succeeds the list is unknown, and ``check``
 refuses every token that carries a jti (a token without one cannot be revoked by
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from datetime import datetime
@@ -128,6 +132,19 @@ class RevocationList:
         self.reloads += 1
         logger.info("loaded %d revoked token(s)", len(rows))
 
+    def _add(self, payloads: list[str]) -> bool:
+        """Add the rows of insert notifications; False (nothing added) if one is not that."""
+        added: dict[str, float] = {}
+        try:
+            for payload in payloads:
+                for jti, expires_at in json.loads(payload):
+                    added[str(jti)] = float(expires_at)
+        except (ValueError, TypeError):  # '*' or anything unexpected: reload instead
+            return False
+        self.expiry.update(added)
+        self.digest = None  # the copy moved past the last digest: the next check reloads
+        return True
+
     async def _listen(self, first: asyncio.Event) -> None:
         """One connection's life: LISTEN, load, then reload on every change."""
         import asyncpg
@@ -141,7 +158,13 @@ class RevocationList:
             raise
         try:
             changed = asyncio.Event()
-            await conn.add_listener(CHANNEL, lambda *_: changed.set())
+            payloads: list[str] = []
+
+            def notified(_conn: Any, _pid: int, _channel: str, payload: object) -> None:
+                payloads.append(str(payload))
+                changed.set()
+
+            await conn.add_listener(CHANNEL, notified)
             conn.add_termination_listener(lambda *_: changed.set())
             await self.load(conn)  # after LISTEN: no change can fall in between
             first.set()
@@ -150,9 +173,13 @@ class RevocationList:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), CHECK_INTERVAL_S)
                 changed.clear()
+                received, payloads[:] = payloads[:], []
                 if conn.is_closed():
                     raise ConnectionError("the listener's connection was closed")
-                if await conn.fetchval(DIGEST_SQL) != self.digest:
+                # New revocations are added as they come; anything else (and the
+                # periodic check) compares the digest and reloads if it differs.
+                if not (received and self._add(received)) \
+                        and await conn.fetchval(DIGEST_SQL) != self.digest:
                     await self.load(conn)
                 if time.monotonic() - self._purged_at > PURGE_INTERVAL_S:
                     self._purged_at = time.monotonic()

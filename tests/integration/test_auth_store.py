@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import os
 import sys
 import time
@@ -471,6 +472,31 @@ async def test_revoke_is_revoked_and_purge(db: asyncpg.Connection) -> None:
         await revoke(db, "", soon)
 
 
+async def test_revocations_notify_their_rows(auth_url: str, db: asyncpg.Connection) -> None:
+    listener = await asyncpg.connect(auth_url)
+    received: asyncio.Queue[str] = asyncio.Queue()
+    await listener.add_listener("fraiseql_revoked_tokens",
+                                lambda *args: received.put_nowait(args[3]))
+    try:
+        expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+        await revoke(db, "notified", expires)
+        assert json.loads(await asyncio.wait_for(received.get(), 5)) \
+            == [["notified", expires.timestamp()]]
+        await revoke(db, "notified", expires)  # inserts nothing: no notification
+        await db.execute("UPDATE fraiseql.revoked_tokens SET reason = 'x' WHERE jti = 'notified'")
+        assert await asyncio.wait_for(received.get(), 5) == "*"
+        await db.execute("INSERT INTO fraiseql.revoked_tokens (jti, expires_at) SELECT"
+                         " repeat('j', 100) || g, now() FROM generate_series(1, 100) g")
+        assert await asyncio.wait_for(received.get(), 5) == "*"  # too long for a notification
+        assert await purge_expired(db) >= 100  # only expired rows: no server needs to know
+        await db.execute("DELETE FROM fraiseql.revoked_tokens WHERE jti = 'notified'")
+        assert await asyncio.wait_for(received.get(), 5) == "*"  # un-revoked: they do
+        await asyncio.sleep(0.2)  # a notification from the purge would be here by now
+        assert received.empty()
+    finally:
+        await listener.close()
+
+
 async def test_the_revocation_list_fails_closed_until_loaded() -> None:
     revocations = RevocationList("postgresql://nobody@127.0.0.1:1/none", connect_timeout_s=0.5)
     assert revocations.is_revoked("any") is True
@@ -497,13 +523,18 @@ async def test_the_revocation_list_follows_the_table(auth_url: str,
         assert revocations.loaded is True
         assert "pre-existing" in revocations.expiry and "pre-expired" not in revocations.expiry
         revocations.check("fresh")
+        reloads = revocations.reloads
         await revoke(db, "fresh", soon)
         took = await wait_until(lambda: revocations.is_revoked("fresh"))
         assert took < 2.0
         with pytest.raises(AuthenticationError, match="has been revoked"):
             revocations.check("fresh")
+        assert revocations.reloads == reloads  # added from the notification, not reloaded
+        assert revocations.expiry["fresh"] == soon.timestamp()
+        # Any other change: the digest differs, the list reloads.
         await db.execute("DELETE FROM fraiseql.revoked_tokens WHERE jti = 'fresh'")
         await wait_until(lambda: not revocations.is_revoked("fresh"))
+        assert revocations.reloads == reloads + 1
     finally:
         await revocations.stop()
 
