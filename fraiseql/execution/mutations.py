@@ -112,7 +112,8 @@ def _failure_from_exception(exc: BaseException, root: RootPlan, errors: Any) -> 
 def _public_message(error_class: str) -> str:
     return {"conflict": "the change conflicts with existing data",
             "validation": "the input was refused by the database",
-            "timeout": "the mutation took longer than the configured timeout"}[error_class]
+            "timeout": "the mutation took longer than the configured timeout",
+            "forbidden": "the database refused the change to this caller"}[error_class]
 
 
 __all__ = ["run_mutations", "RequestError"]
