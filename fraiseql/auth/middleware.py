@@ -101,7 +101,7 @@ class Auth:
                 await start()
             except ConfigurationError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - becomes a boot failure that says who
+            except Exception as exc:
                 raise ConfigurationError(
                     f"authentication: {type(authenticator).__name__} could not start: "
                     f"{type(exc).__name__}: {exc}") from exc

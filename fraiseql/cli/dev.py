@@ -48,8 +48,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Prepare the database, then serve until interrupted."""
-    from fraiseql.cli import devdb
     from fraiseql.auth.dev import SECRET_ENV, dev_secret
+    from fraiseql.cli import devdb
     from fraiseql.cli.common import CliError, ensure_importable, load_app
     from fraiseql.cli.server import Stopped, ensure_port_free, stop_on_sigterm
     from fraiseql.ops.database_url import resolve_database_url

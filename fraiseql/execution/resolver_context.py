@@ -18,7 +18,7 @@ from fraiseql.compiler.context import CompileContext
 from fraiseql.compiler.operation import compile_root
 from fraiseql.compiler.plan import ArgumentSite
 from fraiseql.errors import ErrorCode, RequestError
-from fraiseql.execution.session import session_of
+from fraiseql.execution.session import acquire, session_of
 from fraiseql.execution.session import transaction as session_transaction
 from fraiseql.schema.definitions import QueryDefinition
 from fraiseql.schema.model import ArgumentInfo, RootField, TypeRef
@@ -55,9 +55,8 @@ class Database:
         if self._conn is not None:
             yield self._conn
         elif self._session is not None:  # one call, one transaction with the settings
-            async with self._engine.pool.acquire() as conn:
-                async with session_transaction(conn, self._session):
-                    yield conn
+            async with acquire(self._engine.pool, self._session) as conn:
+                yield conn
         else:
             async with self._engine.pool.acquire() as conn:
                 yield conn

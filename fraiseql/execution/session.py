@@ -44,7 +44,7 @@ def check_setting_name(name: str) -> str:
 class SqlSession:
     """The transaction-local settings every statement of one request runs under."""
 
-    __slots__ = ("variables", "_begin", "_begin_read_only")
+    __slots__ = ("_begin", "_begin_read_only", "variables")
 
     def __init__(self, variables: Mapping[str, str]) -> None:
         self.variables = dict(variables)
