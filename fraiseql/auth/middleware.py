@@ -121,6 +121,8 @@ class Auth:
             principal = await authenticator.authenticate(headers)
             if principal is None or not principal.is_authenticated:
                 continue
+            if not principal.subject:  # '' is how SQL sees anonymous callers
+                raise AuthenticationError("the credentials name no subject")
             if principal.expires_at is not None and principal.expires_at <= time.time():
                 raise AuthenticationError("the credentials have expired")
             return principal

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import orjson
 import pytest_asyncio
 
 import fraiseql
@@ -38,6 +39,7 @@ $$;
 CREATE VIEW v_me AS SELECT 1 AS id, jsonb_build_object(
     'id', 1, 'who', nullif(current_setting('fraiseql.user_id', true), ''),
     'roles', nullif(current_setting('fraiseql.roles', true), ''),
+    'scopes', nullif(current_setting('fraiseql.scopes', true), ''),
     'org', nullif(current_setting('fraiseql.org', true), '')) AS data;
 """
 
@@ -72,6 +74,7 @@ class Me:
     id: int
     who: str | None
     roles: str | None
+    scopes: str | None
     org: str | None
 
 
@@ -172,6 +175,12 @@ async def test_two_principals_never_share_a_result_cache_entry(client: AppClient
     # Same subject, other roles: another principal, another entry.
     assert await data(client, query, bearer("alice", roles=["admin"])) == {
         "me": {"who": "alice", "roles": '["admin"]'}}
+    # Same subject and roles, other scopes: what SQL sees differs, so does the entry.
+    scoped = "{ me { who scopes } }"
+    for scopes in (["read"], ["write"], ["read"]):
+        assert await data(client, scoped, bearer("alice", scopes=scopes)) == {
+            "me": {"who": "alice", "scopes": orjson.dumps(scopes).decode()}}
+    assert cache.hits >= 4
 
 
 async def test_session_claims_become_settings(client: AppClient) -> None:

@@ -143,6 +143,29 @@ async def test_an_authenticators_own_message_and_code_reach_the_client(blog_db_u
     assert (response.status_code, response.json()) == (401, unauthenticated("unknown API key"))
 
 
+class Fixed:
+    """An authenticator naming the same principal for every request."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    async def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        return self.principal
+
+
+@pytest.mark.parametrize(("principal", "message"), [
+    (Principal(""), "the credentials name no subject"),  # SQL would read '' as anonymous
+    (Principal("alice", expires_at=time.time() - 1), "the credentials have expired"),
+    (Principal("alice\x00"), "the credentials carry a value that cannot be used"),
+])
+async def test_unusable_principals_are_refused(blog_db_url: str, principal: Principal,
+                                               message: str) -> None:
+    app = fraiseql.create_app(blog_schema, database_url=blog_db_url, auth=Auth([Fixed(principal)]))
+    async with AppClient(app) as client:
+        response = await client.post_graphql(TAGS)
+    assert (response.status_code, response.json()) == (401, unauthenticated(message))
+
+
 @pytest.mark.parametrize(("auth", "message"), [
     (lambda: Auth([], required=True), "auth is required but no authenticator is configured"),
     (lambda: Auth([Failing(ConfigurationError("issuer https://x has no JWKS"))]),

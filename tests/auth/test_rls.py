@@ -36,7 +36,10 @@ CREATE TABLE tb_note (
     body text NOT NULL);
 ALTER TABLE tb_note ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tb_note FORCE ROW LEVEL SECURITY;
-CREATE POLICY own_notes ON tb_note USING (owner = current_setting('fraiseql.user_id', true));
+-- nullif: on a connection that once ran an authenticated request, an anonymous one reads
+-- '' (not NULL), and '' must match nobody, not rows whose owner is ''.
+CREATE POLICY own_notes ON tb_note
+  USING (owner = nullif(current_setting('fraiseql.user_id', true), ''));
 INSERT INTO tb_note (owner, body)
   SELECT 'alice', 'alice note ' || n FROM generate_series(1, {alice}) AS n;
 INSERT INTO tb_note (owner, body) VALUES ('bob', 'bob note 1'), ('bob', 'bob note 2'),
@@ -123,8 +126,19 @@ class AddNote:
     success: Note
 
 
+@fraiseql.mutation
+async def add_note_in_python(info, body: str) -> int:  # type: ignore[no-untyped-def]
+    """Add a note in the resolver's own transaction; how many notes the caller now sees."""
+    db = info.context["db"]
+    await db.execute("INSERT INTO tb_note (owner, body) "
+                     "VALUES (current_setting('fraiseql.user_id', true), $1)", body)
+    row = await db.fetchrow("SELECT count(*) AS n FROM tb_note")
+    await db.record_change("Note", "python", "INSERT", "addNoteInPython")
+    return int(row["n"])
+
+
 SCHEMA = fraiseql.build_schema(queries=[notes, bad_notes, note_count, sql_user],
-                               mutations=[AddNote])
+                               mutations=[AddNote, add_note_in_python])
 NOTES = "{ notes(limit: 2000) { owner body } }"
 ADD = 'mutation { addNote(input: {body: "new"}) { owner body } }'
 
@@ -213,6 +227,24 @@ async def test_a_mutation_function_sees_the_caller(app_url: str) -> None:
             "message": "the database refused the change to this caller", "path": ["addNote"],
             "extensions": {"errorClass": "forbidden", "code": "FORBIDDEN"}}]}
         assert await graphql(client, "{ noteCount }", BOB) == {"data": {"noteCount": 3}}
+
+
+async def test_a_python_mutations_transaction_carries_the_settings(
+        app_url: str, fresh_blog_db_url: str) -> None:
+    mutation = 'mutation { addNoteInPython(body: "from python") }'
+    async with AppClient(make_app(app_url)) as client:
+        assert await graphql(client, mutation, BOB) == {"data": {"addNoteInPython": 3}}
+        refused = await graphql(client, mutation)  # anonymous: the policy refuses the row
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    conn = await asyncpg.connect(fresh_blog_db_url)
+    try:
+        rows = await conn.fetch("SELECT owner, body FROM tb_note WHERE body = 'from python'")
+        log = await conn.fetch("SELECT mutation, actor FROM fraiseql.change_log")
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in rows] == [("bob", "from python")]
+    assert [tuple(r) for r in log] == [("addNoteInPython", "bob")]
 
 
 async def test_a_failing_root_does_not_abort_the_next_one(app_url: str) -> None:
