@@ -10,8 +10,8 @@ SDL), the query text and operation name, the coerced variable values (sorted
 JSON), and the principal from the request context (``user_id``, ``tenant_id``,
 ``roles``; none of them: anonymous) with, for an authenticated request, every SQL
 session setting it runs under (scopes, configured claims). So one principal's
-answer is never served to another. The value is the final response body; a response with errors, or a
-streamed one, is not stored.
+answer is never served to another. The value is the final response body; a
+response with errors, or a streamed one, is not stored.
 
 **Invalidation.** Each entry remembers the types it read: every object type
 reachable from its roots' types (embedded ones included) and their
