@@ -18,6 +18,7 @@ import re
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ DEV_ISSUER = DEV_AUDIENCE = "fraiseql-dev"
 SECRET_ENV = "FRAISEQL_DEV_AUTH_SECRET"
 SECRET_FILE = Path(".fraiseql") / "dev-auth-secret"
 MIN_SECRET_LENGTH = 32  # HS256 wants a key at least as long as its 256-bit output
+VALIDATED_CACHE_SIZE = 1024  # tokens whose signature was already checked (per process)
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -87,6 +89,9 @@ class DevAuthenticator:
             raise ConfigurationError(f"the dev auth secret must be at least {MIN_SECRET_LENGTH} "
                                      "characters")
         self._secret = secret
+        # token -> its principal: the same bytes verify the same way, so a token is checked
+        # once (~100 µs of PyJWT) and then only its expiry. Only valid tokens are kept.
+        self._validated: OrderedDict[str, Principal] = OrderedDict()
 
     def __repr__(self) -> str:
         return "DevAuthenticator(secret=***)"
@@ -103,6 +108,11 @@ class DevAuthenticator:
         token = bearer_token(headers)
         if token is None:
             return None
+        known = self._validated.get(token)
+        if known is not None:
+            if known.expires_at is not None and known.expires_at > time.time():
+                return known
+            del self._validated[token]  # expired: validated again below, which says so
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.InvalidTokenError:
@@ -117,7 +127,11 @@ class DevAuthenticator:
             raise AuthenticationError("the token has expired") from None
         except jwt.InvalidTokenError:
             raise AuthenticationError("the token is not valid") from None
-        return dev_principal(claims)
+        principal = dev_principal(claims)
+        self._validated[token] = principal
+        if len(self._validated) > VALIDATED_CACHE_SIZE:
+            self._validated.popitem(last=False)
+        return principal
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:

@@ -97,3 +97,21 @@ def test_malformed_dev_claims_are_refused() -> None:
     assert (principal.subject, principal.roles, principal.scopes, principal.tenant_id,
             principal.token_id, principal.expires_at, principal.provider) == (
         "alice", frozenset({"a"}), frozenset({"r", "w"}), "7", "j", 5.0, "dev")
+
+
+async def test_a_token_is_verified_once_and_its_expiry_checked_every_time() -> None:
+    import asyncio
+
+    from fraiseql.auth.dev import make_dev_token
+    dev = DevAuthenticator(SECRET)
+    headers = {"authorization": "Bearer " + make_dev_token(SECRET, "alice", expires_in=1)}
+    first = await dev.authenticate(headers)
+    assert first is not None and first.subject == "alice"
+    assert await dev.authenticate(headers) is first  # from the cache of verified tokens
+    await asyncio.sleep(max(0.0, (first.expires_at or 0) - time.time()) + 0.05)
+    with pytest.raises(AuthenticationError, match="the token has expired"):
+        await dev.authenticate(headers)
+    forged = headers["authorization"][:-2] + ("AA" if not headers["authorization"].endswith(
+        "AA") else "BB")
+    with pytest.raises(AuthenticationError, match="the token is not valid"):
+        await dev.authenticate({"authorization": forged})
