@@ -130,9 +130,11 @@ class Auth:
             if principal.expires_at is not None and principal.expires_at <= time.time():
                 raise AuthenticationError("the credentials have expired")
             return principal
-        if headers.get("authorization"):  # presented but nobody's: never silently anonymous
-            raise AuthenticationError("the Authorization header was not accepted by any "
-                                      "configured authenticator")
+        # A bearer token nobody accepts must not silently become anonymous. Other schemes
+        # (Basic added by a reverse proxy in front of a staging site) are not ours to judge.
+        if headers.get("authorization", "")[:7].lower() == "bearer ":
+            raise AuthenticationError("the bearer token was not accepted by any configured "
+                                      "authenticator")
         if self.required:
             raise CredentialsRequired("authentication is required")
         return ANONYMOUS
