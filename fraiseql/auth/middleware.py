@@ -33,6 +33,7 @@ authenticated request they are ``''`` or NULL, never another caller's values.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -43,6 +44,7 @@ from fraiseql.auth.principal import ANONYMOUS, AuthenticationError, Authenticato
 from fraiseql.errors import ConfigurationError
 from fraiseql.execution.session import SESSION_KEY, SqlSession, check_setting_name
 
+logger = logging.getLogger("fraiseql")
 # Context keys the middleware owns: a context claim may not shadow them.
 RESERVED_CONTEXT_KEYS = frozenset({"principal", "user_id", "tenant_id", "roles", "scopes",
                                    "actor_type", "db", SESSION_KEY})
@@ -114,8 +116,13 @@ class Auth:
         """Release what the authenticators hold (HTTP clients, pools)."""
         for authenticator in self.authenticators:
             stop = getattr(authenticator, "stop", None)
-            if stop is not None:
+            if stop is None:
+                continue
+            try:
                 await stop()
+            except Exception as exc:  # noqa: BLE001 - shutdown goes on (the pool must close)
+                logger.warning("authentication: %s did not stop cleanly: %s",
+                               type(authenticator).__name__, exc)
 
     # --- per request ----------------------------------------------------------------------
 

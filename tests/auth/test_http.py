@@ -120,9 +120,10 @@ class Failing:
     """An authenticator whose checks fail in a given way."""
 
     def __init__(self, start_error: BaseException | None = None,
-                 authenticate_error: BaseException | None = None) -> None:
+                 authenticate_error: BaseException | None = None,
+                 stop_error: BaseException | None = None) -> None:
         self.start_error, self.authenticate_error = start_error, authenticate_error
-        self.stopped = False
+        self.stop_error, self.stopped = stop_error, False
 
     async def start(self) -> None:
         if self.start_error is not None:
@@ -130,6 +131,8 @@ class Failing:
 
     async def stop(self) -> None:
         self.stopped = True
+        if self.stop_error is not None:
+            raise self.stop_error
 
     async def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
         if self.authenticate_error is not None:
@@ -185,11 +188,12 @@ async def test_auth_that_cannot_work_fails_the_boot(blog_db_url: str, auth: Any,
 
 
 async def test_authenticators_are_started_and_stopped_with_the_app(blog_db_url: str) -> None:
-    authenticator = Failing()
-    app = fraiseql.create_app(blog_schema, database_url=blog_db_url, auth=Auth([authenticator]))
+    clumsy, fine = Failing(stop_error=RuntimeError("socket already closed")), Failing()
+    app = fraiseql.create_app(blog_schema, database_url=blog_db_url, auth=Auth([clumsy, fine]))
     async with AppClient(app) as client:
         assert (await client.post_graphql(TAGS)).json() == TAGS_DATA
-    assert authenticator.stopped
+    # One that fails to stop does not keep the others, or the pool, open.
+    assert clumsy.stopped and fine.stopped and app.engine.pool is None
 
 
 def test_dev_tokens_are_refused_in_production() -> None:
