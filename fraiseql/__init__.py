@@ -43,15 +43,21 @@ from fraiseql.schema.scalars import (
 )
 
 if TYPE_CHECKING:
+    from fraiseql.auth.middleware import Auth
     from fraiseql.http.app import FraiseQLApp
 
 __version__ = "0.1.0"
 
 
-def create_app(schema: Any, settings: Settings | None = None, **overrides: Any) -> FraiseQLApp:
-    """The ASGI app serving ``schema``; settings from the environment unless given."""
+def create_app(schema: Any, settings: Settings | None = None, *, auth: Auth | None = None,
+               **overrides: Any) -> FraiseQLApp:
+    """The ASGI app serving ``schema``; settings from the environment unless given.
+
+    ``auth=fraiseql.auth.Auth([...authenticators])`` authenticates each GraphQL request
+    (fraiseql/auth/middleware.py); without it every request is anonymous.
+    """
     from fraiseql.http.app import FraiseQLApp
-    return FraiseQLApp(schema, settings or Settings.from_env(**overrides))
+    return FraiseQLApp(schema, settings or Settings.from_env(**overrides), auth)
 
 
 __all__ = [

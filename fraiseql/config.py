@@ -24,6 +24,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "apq_mode": ("optional", "required", "disabled"),
     "apq_store": ("memory", "postgres"),
     "trusted_documents": ("off", "strict"),
+    "env": ("development", "production"),
 }
 
 
@@ -57,6 +58,10 @@ class Settings:
     result_cache: bool = True
     result_cache_max_bytes: int = 64 * 1024 * 1024
     result_cache_max_entries: int = 10_000
+    # production: development conveniences (dev tokens) refuse to boot.
+    env: str = "development"
+    # Set by `fraiseql dev` (or by you): HS256 dev tokens from `fraiseql token` are accepted.
+    dev_auth_secret: str | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("pool_max_size", "max_page_size", "max_body_bytes", "max_query_depth",
@@ -70,6 +75,10 @@ class Settings:
             if getattr(self, name) not in allowed:
                 raise ConfigurationError(f"setting {name} must be one of {', '.join(allowed)}, "
                                          f"got {getattr(self, name)!r}")
+        if self.env == "production" and self.dev_auth_secret:
+            raise ConfigurationError(
+                "FRAISEQL_DEV_AUTH_SECRET is set but FRAISEQL_ENV=production: dev tokens are "
+                "never accepted in production; unset FRAISEQL_DEV_AUTH_SECRET")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -4,6 +4,11 @@ Without a database URL, an embedded PostgreSQL private to the project runs in
 ``./.fraiseql/pgdata`` and outlives the command so the next start is instant
 (``fraiseql dev --stop-db`` stops it). The server process, and every process
 the reloader starts, learns the database through ``FRAISEQL_DATABASE_URL``.
+
+Dev tokens: the app accepts ``fraiseql token --sub alice`` tokens, signed with
+``FRAISEQL_DEV_AUTH_SECRET`` or the secret generated in ``.fraiseql/dev-auth-secret``
+(passed to the app, and the reloader's children, as ``FRAISEQL_DEV_AUTH_SECRET``).
+Refused with ``FRAISEQL_ENV=production``.
 """
 
 from __future__ import annotations
@@ -43,8 +48,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Prepare the database, then serve until interrupted."""
+    from fraiseql.auth.dev import SECRET_ENV, dev_secret
     from fraiseql.cli import devdb
-    from fraiseql.cli.common import ensure_importable, load_app
+    from fraiseql.cli.common import CliError, ensure_importable, load_app
     from fraiseql.cli.server import Stopped, ensure_port_free, stop_on_sigterm
     from fraiseql.ops.database_url import resolve_database_url
     project = Path.cwd()
@@ -53,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         print("stopped the embedded PostgreSQL" if stopped else
               f"no embedded PostgreSQL running for {project}")
         return 0
+    if os.environ.get("FRAISEQL_ENV") == "production":
+        raise CliError("`fraiseql dev` accepts dev tokens and never runs with "
+                       "FRAISEQL_ENV=production; use `fraiseql serve`")
     ensure_importable(args.target)
     ensure_port_free(args.host, args.port)
     stop_on_sigterm()
@@ -65,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         applied = _prepare_database(url, project / args.dir)
         # Before the app is imported: its Settings, and the reloader's children, read it.
         os.environ["FRAISEQL_DATABASE_URL"] = url
+        os.environ[SECRET_ENV] = dev_secret(project) or ""
         app = load_app(args.target)
         _banner(args, url, embedded, applied, app.schema)
         _serve(args, project, app)
@@ -109,6 +119,7 @@ def _banner(args: argparse.Namespace, url: str, embedded: bool, applied: list[st
           f"  migrations  {migrations}\n"
           f"  server      {base_url(args.host, args.port)}\n"
           f"  GraphiQL    {endpoint}  (open it in a browser)\n"
+          f"  auth        dev tokens accepted: fraiseql token --sub alice --role editor\n"
           f"  try         {curl_command(endpoint, sample_query(schema))}\n", flush=True)
 
 

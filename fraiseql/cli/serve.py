@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from fraiseql.cli.server import port_number
@@ -58,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"serving {args.target} at {base_url(args.host, args.port)}/graphql with {workers} "
           f"worker(s) ({loop}, {http}); database {mask_url(app.settings.database_url)}",
           flush=True)
+    if app.settings.dev_auth_secret:
+        print("warning: FRAISEQL_DEV_AUTH_SECRET is set, so dev tokens (`fraiseql token`) are "
+              "accepted; unset it, and set FRAISEQL_ENV=production to refuse them",
+              file=sys.stderr, flush=True)
     stop_on_sigterm()
     try:
         # One worker runs the app already imported; several import it by name each.

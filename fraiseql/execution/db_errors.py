@@ -90,8 +90,9 @@ def _is_connection_failure(exc: BaseException) -> bool:
 
 
 # How a database error raised inside a mutation function maps onto an error class.
+# 42501: a privilege or a row-level security policy refused the caller (auth, not a bug).
 _MUTATION_CLASSES = {"23505": "conflict", "23503": "validation", "23514": "validation",
-                     "23502": "validation", "57014": "timeout"}
+                     "23502": "validation", "57014": "timeout", "42501": "forbidden"}
 
 
 def mutation_error_class(exc: BaseException) -> str | None:

@@ -32,6 +32,7 @@ from fraiseql.config import Settings
 from fraiseql.errors import ErrorCode, RequestError
 from fraiseql.execution import db_errors
 from fraiseql.execution.field_errors import repair
+from fraiseql.execution.session import SqlSession, acquire, recover, session_of
 from fraiseql.execution.streaming import stream_if_large
 from fraiseql.schema.model import Schema
 from fraiseql.validation.documents import DocumentCache
@@ -169,7 +170,7 @@ class Engine:
                        coerced: dict[str, Any], raw: dict[str, Any],
                        context: dict[str, Any] | None, errors: _Errors) -> Outcome:
         """Execute a planned request: a streamed body, or the envelope of its parts."""
-        stream = stream_if_large(self, plan, site_values, errors)
+        stream = stream_if_large(self, plan, site_values, errors, context)
         if stream is not None:
             return Outcome(b"", False, plan.operation, stream)
         parts = await self._execute(plan, site_values, coerced, raw, context, errors)
@@ -214,7 +215,7 @@ class Engine:
         sql_roots = [r for r in plan.roots if r.kind == "sql"]
         results: dict[str, bytes | None] = {}
         if sql_roots:
-            results = await self._run_sql(sql_roots, site_values, errors)
+            results = await self._run_sql(sql_roots, site_values, errors, session_of(context))
         python_values: dict[str, Any] = {}
         if plan.graphql_document is not None:
             python_values = await self._run_graphql(plan, raw, context, errors)
@@ -234,7 +235,8 @@ class Engine:
         return parts
 
     async def _run_sql(self, roots: list[RootPlan], site_values: list[dict[str, Any]],
-                       errors: _Errors) -> dict[str, bytes | None]:
+                       errors: _Errors, session: SqlSession | None = None
+                       ) -> dict[str, bytes | None]:
         results: dict[str, bytes | None] = {}
         try:
             bound = [(root, _bind(root, site_values)) for root in roots]
@@ -245,10 +247,14 @@ class Engine:
         # pool still holds dead connections, and the retry gets a fresh one.
         for attempt in (1, 2):
             try:
-                async with self.pool.acquire() as conn:
+                # Anonymous: a bare connection, one statement per root (the hot path).
+                connection = self.pool.acquire() if session is None else acquire(self.pool,
+                                                                                 session)
+                async with connection as conn:
                     for root, args in bound:
                         if root.key not in results:
-                            results[root.key] = await self._run_root(conn, root, args, errors)
+                            results[root.key] = await self._run_root(conn, root, args, errors,
+                                                                     session)
                 return results
             except Exception as exc:  # noqa: BLE001 - translated or masked right here
                 if attempt == 1 and _connection_lost(exc):
@@ -260,7 +266,7 @@ class Engine:
         return results
 
     async def _run_root(self, conn: Any, root: RootPlan, args: list[Any],
-                        errors: _Errors) -> bytes | None:
+                        errors: _Errors, session: SqlSession | None = None) -> bytes | None:
         try:
             rows = await conn.fetch(root.sql, *args)
         except Exception as exc:
@@ -268,6 +274,8 @@ class Engine:
             if translated is None or translated.code == ErrorCode.SERVICE_UNAVAILABLE:
                 raise
             errors.add(translated.message, translated.code, [root.key])
+            if session is not None:  # the next root needs a transaction that is not aborted
+                await recover(conn, session)
             return None
         if root.single and len(rows) > 1:
             errors.add(f"{root.path_name} matched more than one row", ErrorCode.CONFLICT,
@@ -298,7 +306,7 @@ class Engine:
                            document: Any = None) -> dict[str, bytes]:
         from fraiseql.execution.resolver_context import Database
         ctx = dict(context or {})
-        ctx.setdefault("db", Database(self))
+        ctx.setdefault("db", Database(self, context))
         result = execute(self.schema.graphql, document or plan.graphql_document,
                          variable_values=raw, context_value=ctx)
         if hasattr(result, "__await__"):

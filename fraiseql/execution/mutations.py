@@ -21,6 +21,7 @@ from fraiseql.compiler.sql import SENTINEL_BYTES
 from fraiseql.errors import ErrorCode, RequestError
 from fraiseql.execution import db_errors
 from fraiseql.execution.field_errors import repair
+from fraiseql.execution.session import SqlSession, acquire, session_of
 
 logger = logging.getLogger("fraiseql")
 INVALID_RESULT = "FQ001"  # raised by fraiseql.checked()
@@ -42,7 +43,7 @@ async def run_mutations(engine: Any, plan: Plan, site_values: list[dict[str, Any
                 errors.add(exc.message, exc.code, [root.key])
                 value = None
             else:
-                value = await _run_one(engine, root, args, errors)
+                value = await _run_one(engine, root, args, errors, session_of(context))
         else:
             values = await engine._run_graphql(plan, raw, context, errors, root.document)
             value = values.get(root.key)
@@ -53,9 +54,11 @@ async def run_mutations(engine: Any, plan: Plan, site_values: list[dict[str, Any
     return parts
 
 
-async def _run_one(engine: Any, root: RootPlan, args: list[Any], errors: Any) -> bytes | None:
+async def _run_one(engine: Any, root: RootPlan, args: list[Any], errors: Any,
+                   session: SqlSession | None = None) -> bytes | None:
     try:
-        async with engine.pool.acquire() as conn:
+        # With a session: BEGIN + its settings, the statement, COMMIT (the function sees them).
+        async with acquire(engine.pool, session) as conn:
             row = await conn.fetchrow(root.sql, *args)
     except Exception as exc:  # noqa: BLE001 - every database failure is answered here
         return _failure_from_exception(exc, root, errors)
@@ -109,7 +112,8 @@ def _failure_from_exception(exc: BaseException, root: RootPlan, errors: Any) -> 
 def _public_message(error_class: str) -> str:
     return {"conflict": "the change conflicts with existing data",
             "validation": "the input was refused by the database",
-            "timeout": "the mutation took longer than the configured timeout"}[error_class]
+            "timeout": "the mutation took longer than the configured timeout",
+            "forbidden": "the database refused the change to this caller"}[error_class]
 
 
 __all__ = ["run_mutations", "RequestError"]

@@ -1,4 +1,9 @@
-"""``info.context["db"]``: reads for Python resolvers with the same SQL projection."""
+"""``info.context["db"]``: reads for Python resolvers with the same SQL projection.
+
+For an authenticated request every connection it hands out is inside a transaction
+carrying the request's SQL session variables (fraiseql/execution/session.py), so
+row-level security policies apply to the resolver's statements too.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from fraiseql.compiler.context import CompileContext
 from fraiseql.compiler.operation import compile_root
 from fraiseql.compiler.plan import ArgumentSite
 from fraiseql.errors import ErrorCode, RequestError
+from fraiseql.execution.session import acquire, session_of
+from fraiseql.execution.session import transaction as session_transaction
 from fraiseql.schema.definitions import QueryDefinition
 from fraiseql.schema.model import ArgumentInfo, RootField, TypeRef
 from fraiseql.schema.naming import to_camel
@@ -21,8 +28,10 @@ from fraiseql.schema.naming import to_camel
 class Database:
     """Finds rows of a view, projected to the resolver's own selection set."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, context: dict[str, Any] | None = None) -> None:
         self._engine = engine
+        self._context = context or {}  # the request's: change-log actor, SQL session
+        self._session = session_of(context)
         self._conn: Any = None  # set inside transaction(): every call uses it
         self._changed: list[str] = []  # entity types record_change logged in it
 
@@ -33,7 +42,7 @@ class Database:
             yield self._conn
             return
         async with self._engine.pool.acquire() as conn:
-            async with conn.transaction():
+            async with session_transaction(conn, self._session):
                 self._conn, self._changed = conn, []
                 try:
                     yield conn
@@ -45,6 +54,9 @@ class Database:
     async def _connection(self) -> AsyncIterator[Any]:
         if self._conn is not None:
             yield self._conn
+        elif self._session is not None:  # one call, one transaction with the settings
+            async with acquire(self._engine.pool, self._session) as conn:
+                yield conn
         else:
             async with self._engine.pool.acquire() as conn:
                 yield conn
@@ -71,12 +83,13 @@ class Database:
         """Write the change-log row for a Python mutation (in its transaction)."""
         await self.execute(
             "INSERT INTO fraiseql.change_log (entity_type, entity_id, operation, entity_after, "
-            "entity_before, updated_fields, mutation) "
-            "VALUES ($1, $2, $3, $4::text::jsonb, $5::text::jsonb, $6, $7)",
+            "entity_before, updated_fields, mutation, actor, tenant_id, trace_id) "
+            "VALUES ($1, $2, $3, $4::text::jsonb, $5::text::jsonb, $6, $7, $8, $9, $10)",
             entity_type, str(entity_id), operation.upper(),
             None if entity_after is None else orjson.dumps(entity_after).decode(),
             None if entity_before is None else orjson.dumps(entity_before).decode(),
-            updated_fields, mutation)
+            updated_fields, mutation, *(_text(self._context.get(key))
+                                        for key in ("user_id", "tenant_id", "trace_id")))
         if self._conn is None:
             self._invalidate([entity_type])
         else:
@@ -134,3 +147,7 @@ class Database:
         if errors:
             raise RequestError(errors[0]["message"], errors[0]["extensions"]["code"])
         return None if raw is None else orjson.loads(raw)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

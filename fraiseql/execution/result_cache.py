@@ -8,9 +8,10 @@ plan without cached roots costs one attribute check (``plan.cache is None``).
 **Key.** Everything that decides the bytes: the schema version (a hash of its
 SDL), the query text and operation name, the coerced variable values (sorted
 JSON), and the principal from the request context (``user_id``, ``tenant_id``,
-``roles``; none of them: anonymous). So one principal's answer is never served
-to another. The value is the final response body; a response with errors, or a
-streamed one, is not stored.
+``roles``; none of them: anonymous) with, for an authenticated request, every SQL
+session setting it runs under (scopes, configured claims). So one principal's
+answer is never served to another. The value is the final response body; a
+response with errors, or a streamed one, is not stored.
 
 **Invalidation.** Each entry remembers the types it read: every object type
 reachable from its roots' types (embedded ones included) and their
@@ -55,6 +56,7 @@ from fraiseql.config import Settings
 from fraiseql.errors import ConfigurationError
 from fraiseql.execution.engine import Outcome
 from fraiseql.execution.listener import cancel, keep_listening
+from fraiseql.execution.session import session_of
 from fraiseql.schema.model import ObjectInfo, Schema
 
 logger = logging.getLogger("fraiseql")
@@ -148,7 +150,8 @@ class ResultCache:
             answer: Outcome = await engine._respond(plan, site_values, coerced, raw, context,
                                                     errors)
             return answer
-        key = (self.version, query, operation_name, variables_key(coerced), principal(context))
+        key = (self.version, query, operation_name, variables_key(coerced), principal(context),
+               session_key(context))
         entry = self._entries.get(key)
         now = monotonic()
         if entry is not None:
@@ -172,7 +175,8 @@ class ResultCache:
         return tuple([versions[tag] for tag in tags])
 
     def _store(self, key: Any, body: bytes, expires: float, tags: tuple[str, ...]) -> None:
-        size = len(body) + len(key[1]) + len(key[3]) + ENTRY_OVERHEAD
+        size = len(body) + len(key[1]) + len(key[3]) + ENTRY_OVERHEAD \
+            + sum(len(name) + len(value) for name, value in key[5])
         if size > self.max_bytes:
             return
         if key in self._entries:
@@ -334,6 +338,13 @@ def principal(context: dict[str, Any] | None) -> Principal | None:
         return None
     return (None if user is None else str(user), None if tenant is None else str(tenant),
             role_names)
+
+
+def session_key(context: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """The request's SQL session settings (auth/middleware.py): views may read any of them
+    (scopes, claims), so two requests share an entry only when all of them are equal."""
+    session = session_of(context)
+    return () if session is None else tuple(sorted(session.variables.items()))
 
 
 def parse_payload(payload: str) -> list[str | None]:

@@ -25,13 +25,15 @@ from fraiseql.compiler.sql import SENTINEL_BYTES
 from fraiseql.errors import ErrorCode, RequestError
 from fraiseql.execution import db_errors
 from fraiseql.execution.field_errors import repair
+from fraiseql.execution.session import SqlSession, session_of, transaction
 
 logger = logging.getLogger("fraiseql")
 CHUNK_ROWS = 500
 
 
 def stream_if_large(engine: Any, plan: Plan, site_values: list[dict[str, Any]],
-                    errors: Any) -> AsyncIterator[bytes] | None:
+                    errors: Any, context: dict[str, Any] | None = None
+                    ) -> AsyncIterator[bytes] | None:
     """A body stream when this request reads a page too large to buffer, else None."""
     if plan.operation != "query" or len(plan.roots) != 1:
         return None
@@ -46,16 +48,16 @@ def stream_if_large(engine: Any, plan: Plan, site_values: list[dict[str, Any]],
     rows = args[root.stream_limit] if root.stream_limit >= 0 else STREAM_ROWS + 1
     if rows <= STREAM_ROWS:
         return None
-    return _stream(engine, root, args, errors)
+    return _stream(engine, root, args, errors, session_of(context))
 
 
-async def _stream(engine: Any, root: RootPlan, args: list[Any],
-                  errors: Any) -> AsyncIterator[bytes]:
+async def _stream(engine: Any, root: RootPlan, args: list[Any], errors: Any,
+                  session: SqlSession | None) -> AsyncIterator[bytes]:
     yield b'{"data":{' + root.key_json + b"["
     shape = root.shape if isinstance(root.shape, ListShape) else ListShape(True, None)
     index, chunk = 0, []
     try:
-        async with engine.pool.acquire() as conn, conn.transaction(readonly=True):
+        async with engine.pool.acquire() as conn, transaction(conn, session, read_only=True):
             async for record in conn.cursor(root.stream_sql, *args, prefetch=CHUNK_ROWS):
                 value = record[0]
                 if SENTINEL_BYTES in value:

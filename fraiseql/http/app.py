@@ -14,6 +14,8 @@ from typing import Any
 
 from graphql import OperationDefinitionNode, OperationType, parse
 
+from fraiseql.auth.middleware import Auth, challenge, principal_context
+from fraiseql.auth.principal import ANONYMOUS, AuthenticationError
 from fraiseql.config import Settings
 from fraiseql.errors import DatabaseSetupError, ErrorCode, RequestError
 from fraiseql.execution.engine import Engine
@@ -38,8 +40,9 @@ JSON_TYPES = (b"application/json",)
 class FraiseQLApp:
     """An ASGI app serving one schema."""
 
-    def __init__(self, schema: Schema, settings: Settings) -> None:
+    def __init__(self, schema: Schema, settings: Settings, auth: Auth | None = None) -> None:
         self.schema, self.settings = schema, settings
+        self.auth = _with_dev_auth(auth, settings)  # None: every request is anonymous
         self.engine = Engine(schema, settings)
         self.persisted = PersistedQueries(self.engine, settings)
         self.started = False
@@ -49,6 +52,8 @@ class FraiseQLApp:
     async def startup(self) -> None:
         """Open the pool and learn the views (tolerating a database that is down)."""
         from fraiseql.execution.pool import create_pool
+        if self.auth is not None:
+            await self.auth.start()  # boot checks: auth that cannot work fails the boot
         self.engine.pool = await create_pool(self.settings)
         try:
             await self.persisted.startup(self.engine.pool)
@@ -67,6 +72,8 @@ class FraiseQLApp:
     async def shutdown(self) -> None:
         """Close the pool after in-flight requests (the server drains them first)."""
         await self.persisted.shutdown()
+        if self.auth is not None:
+            await self.auth.stop()
         if self.engine.result_cache is not None:
             await self.engine.result_cache.stop()
         if self.engine.pool is not None:
@@ -157,12 +164,14 @@ class FraiseQLApp:
                     and b"extensions=" not in query_string and _wants_html(accept):
                 await self._graphiql(send)
                 return
+            context = await self._authenticate(headers)
             params = params_from_query_string(query_string)
         elif method == "POST":
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if content_type not in JSON_TYPES:
                 raise HttpError(415, "Send the request as Content-Type: application/json.",
                                 code="BAD_USER_INPUT")
+            context = await self._authenticate(headers)  # before reading the body
             params = params_from_body(await self._read_body(headers, receive))
         else:
             raise HttpError(405, "Use GET or POST.", [(b"allow", b"GET, POST")])
@@ -177,12 +186,29 @@ class FraiseQLApp:
                 return
         if method == "GET":
             _refuse_mutation_over_get(params)
-        await self._execute(params, _media_type(accept), send)
+        await self._execute(params, _media_type(accept), send, context)
 
-    async def _execute(self, params: GraphQLParams, media_type: str, send: Any) -> None:
+    async def _authenticate(self, headers: dict[bytes, bytes]) -> dict[str, Any]:
+        """The request context of the caller; 401 when its credentials are refused."""
+        if self.auth is None:
+            return principal_context(ANONYMOUS)
+        text_headers = {name.decode("latin-1").lower(): value.decode("latin-1")
+                        for name, value in headers.items()}
+        try:
+            principal = await self.auth.authenticate(text_headers)
+            return self.auth.context(principal)
+        except AuthenticationError as exc:  # the message never contains the credential
+            if exc.code is ErrorCode.SERVICE_UNAVAILABLE:  # the identity provider is down
+                raise HttpError(503, exc.message, [(b"retry-after", b"5")],
+                                code=exc.code.value) from None
+            raise HttpError(401, exc.message, challenge(exc), code=exc.code.value) from None
+
+    async def _execute(self, params: GraphQLParams, media_type: str, send: Any,
+                       context: dict[str, Any] | None = None) -> None:
         if self.engine.sources is None:
             await self._ensure_sources()
-        outcome = await self.engine.run(params.query, params.variables, params.operation_name)
+        outcome = await self.engine.run(params.query, params.variables, params.operation_name,
+                                        context)
         status = 400 if outcome.request_error and media_type == GRAPHQL_RESPONSE else 200
         content_type = media_type.encode() + b"; charset=utf-8"
         if outcome.stream is not None:
@@ -221,6 +247,17 @@ class FraiseQLApp:
         content, content_type = found
         await respond(send, 200, content, content_type.encode(),
                       [(b"cache-control", b"public, max-age=31536000, immutable")])
+
+
+def _with_dev_auth(auth: Auth | None, settings: Settings) -> Auth | None:
+    """``auth`` with the dev-token authenticator first when the settings carry a dev secret.
+
+    Settings refuse a dev secret together with env=production, so this never runs there.
+    """
+    if not settings.dev_auth_secret:
+        return auth
+    from fraiseql.auth.dev import DevAuthenticator
+    return (auth or Auth()).with_first(DevAuthenticator(settings.dev_auth_secret))
 
 
 def _media_type(accept: str) -> str:

@@ -366,6 +366,13 @@ def test_unreachable_database_is_named_with_its_password_masked() -> None:
         assert "Traceback" not in done.stderr
 
 
+def test_dev_refuses_to_run_in_production(tmp_path: Path) -> None:
+    done = fraiseql("dev", cwd=tmp_path, FRAISEQL_ENV="production")
+    assert done.returncode == 1
+    assert done.stderr == ("error: `fraiseql dev` accepts dev tokens and never runs with "
+                           "FRAISEQL_ENV=production; use `fraiseql serve`\n")
+
+
 def test_no_database_at_all_is_a_clear_error(tmp_path: Path) -> None:
     done = fraiseql("dev", cwd=tmp_path)
     assert done.returncode == 1
@@ -471,10 +478,24 @@ def test_init_then_dev_on_your_own_database(project_root: Path, empty_db_url: st
         body = server.query(f'{{ note(id: "{SECOND_NOTE}") {{ title isDone }} }}')
         assert body == {"data": {"note": {"title": "Add a field", "isDone": False}}}
         assert "migrations  applied 001_schema.sql" in server.output()
+        assert "auth        dev tokens accepted: fraiseql token --sub alice" in server.output()
+        # `fraiseql token` signs with the secret `dev` generated: the server accepts it.
+        token = fraiseql("token", "--sub", "alice", "--role", "editor", cwd=project)
+        assert token.returncode == 0, token.stderr
+        query = {"query": "{ notes { title } }"}
+        signed = httpx.post(server.url + "/graphql", json=query, timeout=10,
+                            headers={"authorization": f"Bearer {token.stdout.strip()}"})
+        assert signed.status_code == 200 and len(signed.json()["data"]["notes"]) == 3
+        forged = httpx.post(server.url + "/graphql", json=query, timeout=10,
+                            headers={"authorization": f"Bearer {token.stdout.strip()}x"})
+        assert forged.status_code == 401
+        assert forged.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         server.terminate(within=8)
     finally:
         server.close()
-    assert not (project / ".fraiseql").exists()  # a given database: nothing embedded
+    # A given database: nothing embedded, only the dev-token secret.
+    assert sorted(p.name for p in (project / ".fraiseql").iterdir()) == [
+        ".gitignore", "dev-auth-secret"]
     done = fraiseql("check", cwd=project, DATABASE_URL=empty_db_url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "OK: 1 view(s) match their types (3 rows sampled)" in done.stdout
