@@ -5,17 +5,17 @@ transaction that starts with ``set_config(name, value, true)`` for each variable
 transaction-local, so when the transaction ends the connection goes back to the
 pool with nothing of this request left on it (the next caller sees ``''``).
 
-For speed the transaction costs two extra round trips, not one per variable:
+The transaction costs three extra round trips, not one per variable:
 
-    BEGIN; SELECT set_config(...), set_config(...)   one simple-protocol message
-    <the request's statements>                       prepared, as for anonymous callers
+    BEGIN
+    SELECT set_config($1, $2, true), set_config($3, $4, true), ...   prepared, bound values
+    <the request's statements>                                       as for anonymous callers
     COMMIT
 
-The values are quoted by the compiler's literal chokepoint
-(:func:`fraiseql.compiler.sql.literal`), the only place SQL text is made from a
-value; the SQL is built once per request by the auth middleware. Requests
-without a session (anonymous, or no auth configured) keep the single-statement
-path untouched.
+The values (a token's subject and claims) are bound parameters like every other
+value, never SQL text; the names are validated setting names from the
+configuration. Requests without a session (anonymous, or no auth configured)
+keep the single-statement path untouched.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from fraiseql.compiler.sql import literal
 from fraiseql.errors import ConfigurationError
 
 SESSION_KEY = "sql_session"  # where the request context carries its SqlSession
@@ -44,18 +43,24 @@ def check_setting_name(name: str) -> str:
 class SqlSession:
     """The transaction-local settings every statement of one request runs under."""
 
-    __slots__ = ("_begin", "_begin_read_only", "variables")
+    __slots__ = ("_arguments", "_set_sql", "variables")
 
     def __init__(self, variables: Mapping[str, str]) -> None:
         self.variables = dict(variables)
-        calls = ", ".join(f"set_config({literal(check_setting_name(name))}, {literal(value)}, "
-                          f"true)" for name, value in self.variables.items())
-        self._begin = f"BEGIN; SELECT {calls}"
-        self._begin_read_only = f"BEGIN READ ONLY; SELECT {calls}"
+        for name, value in self.variables.items():
+            check_setting_name(name)
+            if "\x00" in value:  # PostgreSQL text cannot hold NUL
+                raise ValueError(f"the value of session setting {name!r} contains NUL")
+        calls = ", ".join(f"set_config(${2 * i + 1}, ${2 * i + 2}, true)"
+                          for i in range(len(self.variables)))
+        self._set_sql = f"SELECT {calls}" if calls else ""
+        self._arguments = [part for item in self.variables.items() for part in item]
 
-    def begin_sql(self, read_only: bool = False) -> str:
-        """The one message that opens the transaction and sets every variable."""
-        return self._begin_read_only if read_only else self._begin
+    async def begin(self, conn: Any, read_only: bool = False) -> None:
+        """Open the transaction on ``conn`` and set every variable in it."""
+        await conn.execute("BEGIN READ ONLY" if read_only else "BEGIN")
+        if self._set_sql:
+            await conn.execute(self._set_sql, *self._arguments)
 
 
 def session_of(context: Mapping[str, Any] | None) -> SqlSession | None:
@@ -77,7 +82,7 @@ async def transaction(conn: Any, session: SqlSession | None,
         async with conn.transaction(readonly=read_only):
             yield conn
         return
-    await conn.execute(session.begin_sql(read_only))
+    await session.begin(conn, read_only)
     try:
         yield conn
     except BaseException:
@@ -104,4 +109,5 @@ async def recover(conn: Any, session: SqlSession) -> None:
     A failed statement aborts the transaction; the request's next root field must
     still run (as it would anonymously, each statement being its own transaction).
     """
-    await conn.execute("ROLLBACK; " + session.begin_sql())
+    await conn.execute("ROLLBACK")
+    await session.begin(conn)

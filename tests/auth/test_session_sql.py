@@ -1,7 +1,8 @@
-"""The one message that opens an authenticated request's transaction."""
+"""How an authenticated request's transaction gets its settings."""
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from fraiseql.auth import ANONYMOUS, Auth, Principal
@@ -9,12 +10,23 @@ from fraiseql.errors import ConfigurationError
 from fraiseql.execution.session import SESSION_KEY, SqlSession, session_of
 
 
-def test_values_are_literals_and_names_are_checked() -> None:
-    session = SqlSession({"fraiseql.user_id": "o'brien", "app.note": "tab\there"})
-    assert session.begin_sql() == (
-        "BEGIN; SELECT set_config('fraiseql.user_id', 'o''brien', true), "
-        "set_config('app.note', E'tab\\u0009here', true)")
-    assert session.begin_sql(read_only=True).startswith("BEGIN READ ONLY; SELECT set_config(")
+async def test_values_are_bound_parameters_and_names_are_checked(blog_db_url: str) -> None:
+    tricky = {"fraiseql.user_id": "o'brien", "app.note": "tab\there $1 '; DROP TABLE x; --"}
+    session = SqlSession(tricky)
+    conn = await asyncpg.connect(blog_db_url)
+    try:
+        for read_only in (False, True):
+            await session.begin(conn, read_only)
+            assert conn.is_in_transaction()
+            assert await conn.fetchval("SELECT current_setting('app.note', true)") == \
+                tricky["app.note"]
+            assert await conn.fetchval("SELECT current_setting('fraiseql.user_id', true)") == \
+                "o'brien"
+            await conn.execute("COMMIT")
+        # transaction-local: nothing is left on the connection
+        assert await conn.fetchval("SELECT current_setting('fraiseql.user_id', true)") == ""
+    finally:
+        await conn.close()
     for name in ("user_id", "Fraiseql.user", "fraiseql.user-id", "a.b; DROP TABLE t", "a."):
         with pytest.raises(ConfigurationError, match="dotted lower-case name"):
             SqlSession({name: "x"})
