@@ -18,7 +18,8 @@ reachable from its roots' types (embedded ones included) and their
 ``sql_source`` names. A row in ``fraiseql.change_log`` whose ``entity_type`` is
 one of them drops the entry in every worker: a statement trigger notifies the
 channel ``fraiseql_changes`` with the distinct entity types inserted (framework
-migration 0005), and each worker listens on a connection of its own. A
+migration 0005; off until the first cache turns it on, 0007), and each worker listens
+on a connection of its own. A
 mutation run here also invalidates locally as soon as it returns, without
 waiting for the notification; so does a Python mutation's ``record_change``
 once its transaction commits. A null entity type (or the payload ``*``)
@@ -66,7 +67,11 @@ EVERYTHING = "*"  # a payload (or entity type) that flushes the whole cache
 HEARTBEAT_S = 5.0
 ENTRY_OVERHEAD = 300  # bytes counted per entry beyond its body and key texts
 CHECK_SQL = ("SELECT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'change_log_notify'"
-             " AND tgrelid = to_regclass('fraiseql.change_log'))")
+             " AND tgrelid = to_regclass('fraiseql.change_log'))"
+             " AND to_regproc('fraiseql.enable_change_notifications') IS NOT NULL")
+# Notifications start off (framework migration 0007); a cache turns them on before it
+# listens, and this returns once no change can be committed without notifying.
+ENABLE_SQL = "SELECT fraiseql.enable_change_notifications()"
 
 
 @dataclass(frozen=True)
@@ -234,7 +239,7 @@ class ResultCache:
     async def start(self, pool: Any) -> None:
         """Listen for changes in the background; the cache serves once listening.
 
-        A database without the change notification (framework migration 0005) is
+        A database without the change notification (framework migrations 0005, 0007) is
         a configuration error (raised); one that is down is retried by the listener.
         """
         try:
@@ -277,6 +282,7 @@ class ResultCache:
 
             conn.add_termination_listener(on_lost)
             await _check(conn)
+            await conn.execute(ENABLE_SQL)
             await conn.add_listener(CHANNEL, self._on_notify)
             # LISTEN is active: every later commit is heard. Whatever committed
             # before it was not, so start from nothing.

@@ -533,13 +533,24 @@ $$;
 
 COMMENT ON FUNCTION fraiseql.rebuild_projection(regclass) IS 'Make projection table tv equal to its source in one transaction without emptying it: missing rows inserted, differing rows updated, rows the source lacks deleted; returns those three counts. Readers are not blocked; writes to tv wait until it commits.';
 
--- Result cache invalidation: see migrations/0005_result_cache.sql.
+-- Result cache invalidation: see migrations/0005_result_cache.sql and
+-- 0007_change_notify_switch.sql (notifications start off).
+
+CREATE SEQUENCE fraiseql.change_notifications_on MINVALUE 0 MAXVALUE 1 START 0;
+
+COMMENT ON SEQUENCE fraiseql.change_notifications_on IS 'Whether inserts into fraiseql.change_log notify fraiseql_changes: last_value 0 (off, the default) or 1 (on, since a server with a result cache started).';
+
+-- Readable by every role that writes the change log (the trigger reads it as the writer).
+GRANT SELECT ON SEQUENCE fraiseql.change_notifications_on TO PUBLIC;
 
 CREATE FUNCTION fraiseql.notify_changes() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     payload text;
 BEGIN
+    IF (SELECT s.last_value FROM fraiseql.change_notifications_on AS s) = 0 THEN
+        RETURN NULL;  -- no result cache anywhere: nobody to tell
+    END IF;
     SELECT jsonb_agg(DISTINCT c.entity_type)::text INTO payload FROM changed AS c;
     IF payload IS NULL THEN
         RETURN NULL;  -- the statement inserted nothing
@@ -552,7 +563,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION fraiseql.notify_changes() IS 'Notifies fraiseql_changes with the entity types a statement logged (a JSON array, or * when too long) so that every server drops the cached results that read them.';
+COMMENT ON FUNCTION fraiseql.notify_changes() IS 'Once change notifications are on (fraiseql.change_notifications_on), notifies fraiseql_changes with the entity types a statement logged (a JSON array, or * when too long) so that every server drops the cached results that read them.';
 
 CREATE TRIGGER change_log_notify
     AFTER INSERT ON fraiseql.change_log
@@ -714,3 +725,18 @@ CREATE TRIGGER revoked_tokens_notify
     FOR EACH STATEMENT EXECUTE FUNCTION fraiseql.notify_revoked_tokens();
 
 COMMENT ON TRIGGER revoked_tokens_notify ON fraiseql.revoked_tokens IS 'Any other change (an edit by hand) makes every server check its list.';
+
+CREATE FUNCTION fraiseql.enable_change_notifications() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    IF (SELECT s.last_value FROM fraiseql.change_notifications_on AS s) = 1 THEN
+        RETURN;
+    END IF;
+    PERFORM setval('fraiseql.change_notifications_on', 1);
+    -- Writers that read the switch before it flipped still hold their insert lock:
+    -- wait until they have committed (the lock ends with this function's statement).
+    LOCK TABLE fraiseql.change_log IN SHARE MODE;
+END
+$$;
+
+COMMENT ON FUNCTION fraiseql.enable_change_notifications() IS 'Turns change notifications on (for good) and returns once every writer that missed the switch has committed. Called by each server with a result cache before it listens.';

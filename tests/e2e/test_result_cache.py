@@ -429,6 +429,7 @@ async def test_the_trigger_notifies_the_types_of_each_statement(fresh_blog_db_ur
 
     try:
         await listener.add_listener(CHANNEL, lambda *args: received.put_nowait(args[3]))
+        await listener.execute("SELECT fraiseql.enable_change_notifications()")
         await writer.execute("INSERT INTO fraiseql.change_log (entity_type, operation, mutation)"
                              " SELECT t, 'CUSTOM', 'm' FROM unnest(ARRAY['Tag', 'Post', 'Tag',"
                              " NULL]) AS t")
@@ -538,3 +539,49 @@ async def test_bytes_are_bounded(blog_db_url: str) -> None:
         assert len(big) > 20_000
         assert cache.bytes <= 20_000 and all(e.size <= 20_000 for e in cache._entries.values())
         assert len(await run(app, POSTS, {"limit": 1})) == sizes[0]
+
+
+SWITCH_SQL = "SELECT last_value FROM fraiseql.change_notifications_on"
+LOG_SQL = ("INSERT INTO fraiseql.change_log (entity_type, operation, mutation)"
+           " VALUES ('Tag', 'CUSTOM', 'm')")
+
+
+async def test_notifications_are_off_until_a_result_cache_starts(fresh_blog_db_url: str) -> None:
+    listener = await asyncpg.connect(fresh_blog_db_url)
+    writer = await asyncpg.connect(fresh_blog_db_url)
+    received: asyncio.Queue[str] = asyncio.Queue()
+    try:
+        await listener.add_listener(CHANNEL, lambda *args: received.put_nowait(args[3]))
+        assert await writer.fetchval(SWITCH_SQL) == 0
+        await writer.execute(LOG_SQL)  # off: a write costs no notification
+        await writer.execute("SELECT pg_notify($1, 'marker')", CHANNEL)
+        assert await asyncio.wait_for(received.get(), 5) == "marker"
+        async with cached_app(fresh_blog_db_url):
+            assert await writer.fetchval(SWITCH_SQL) == 1
+            await writer.execute(LOG_SQL)
+            assert json.loads(await asyncio.wait_for(received.get(), 5)) == ["Tag"]
+        await writer.execute(LOG_SQL)  # on for good, even with no cache running now
+        assert json.loads(await asyncio.wait_for(received.get(), 5)) == ["Tag"]
+    finally:
+        await listener.close()
+        await writer.close()
+
+
+async def test_turning_notifications_on_waits_for_writers_that_missed_the_switch(
+        fresh_blog_db_url: str) -> None:
+    writer = await asyncpg.connect(fresh_blog_db_url)
+    enabler = await asyncpg.connect(fresh_blog_db_url)
+    try:
+        in_flight = writer.transaction()
+        await in_flight.start()
+        await writer.execute(LOG_SQL)  # read the switch while it was off: no notification
+        enabling = asyncio.create_task(
+            enabler.execute("SELECT fraiseql.enable_change_notifications()"))
+        await asyncio.sleep(0.5)
+        assert not enabling.done()  # it waits for that writer to end
+        assert await writer.fetchval(SWITCH_SQL) == 1  # yet every new writer sees it on
+        await in_flight.commit()
+        await asyncio.wait_for(enabling, 5)
+    finally:
+        await writer.close()
+        await enabler.close()
