@@ -86,14 +86,14 @@ def test_each_provider_name_builds_its_preset(values: dict[str, str],
     ({"auth_audience": "api"},
      "FRAISEQL_AUTH_AUDIENCE or FRAISEQL_AUTH_ALGORITHMS is set but FRAISEQL_AUTH_ISSUER is not"),
     ({"auth_provider": "okta", "auth_issuer": "https://idp.test", "auth_audience": "api"},
-     "FRAISEQL_AUTH_PROVIDER='okta' is not a known provider; use one of oidc, auth0, "
-     "keycloak, google, azure_ad"),
+     ("FRAISEQL_AUTH_PROVIDER='okta' is not a known provider; use one of oidc, auth0, "
+      "keycloak, google, azure_ad")),
     ({"auth_provider": "keycloak", "auth_audience": "api"},
      "FRAISEQL_AUTH_PROVIDER=keycloak needs FRAISEQL_AUTH_ISSUER"),
     ({"auth_provider": "keycloak", "auth_issuer": "https://sso.test/main",
       "auth_audience": "api"},
-     "FRAISEQL_AUTH_ISSUER='https://sso.test/main' is not of the form "
-     "https://sso.example.com/realms/main"),
+     ("FRAISEQL_AUTH_ISSUER='https://sso.test/main' is not of the form "
+      "https://sso.example.com/realms/main")),
     ({"auth_issuer": "http://idp.example.com", "auth_audience": "api"},
      "FRAISEQL_AUTH_* (oidc, http://idp.example.com): the OIDC issuer"),
     ({"auth_issuer": "https://idp.test", "auth_audience": "api", "auth_algorithms": "none"},

@@ -161,10 +161,10 @@ async def test_tokens_revoke_and_purge(fresh_blog_db_url: str) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--expires-at", "tomorrow"], "error: --expires-at: 'tomorrow' is not an ISO 8601 date"),
-    (["--expires-at", "2030-01-01T00:00:00"], "error: --expires-at: '2030-01-01T00:00:00' has "
-                                              "no time zone; add Z or +HH:MM"),
-    (["--expires-at", "2001-01-01T00:00:00Z"], "error: --expires-at: 2001-01-01T00:00:00Z is "
-                                               "in the past"),
+    (["--expires-at", "2030-01-01T00:00:00"],
+     "error: --expires-at: '2030-01-01T00:00:00' has no time zone; add Z or +HH:MM"),
+    (["--expires-at", "2001-01-01T00:00:00Z"],
+     "error: --expires-at: 2001-01-01T00:00:00Z is in the past"),
     (["--expires-in", "soon"], "error: --expires-in: 'soon' is not a duration"),
     (["--expires-in", "1h", "--expires-at", "2030-01-01T00:00:00Z"], "not allowed with"),
 ])
