@@ -62,6 +62,15 @@ class Settings:
     env: str = "development"
     # Set by `fraiseql dev` (or by you): HS256 dev tokens from `fraiseql token` are accepted.
     dev_auth_secret: str | None = dataclasses.field(default=None, repr=False)
+    # Authentication without code (fraiseql/auth/settings.py), used when the app is
+    # created without auth=: a JWT issuer, X-API-Key keys, revoked token ids.
+    auth_provider: str | None = None  # oidc (default with an issuer), auth0, keycloak, ...
+    auth_issuer: str | None = None
+    auth_audience: str | None = None  # comma-separated when several are accepted
+    auth_algorithms: str = "RS256"  # comma-separated
+    auth_api_keys: bool = False
+    auth_required: bool = False
+    auth_revocation: bool = False
 
     def __post_init__(self) -> None:
         for name in ("pool_max_size", "max_page_size", "max_body_bytes", "max_query_depth",

@@ -3,6 +3,13 @@
     app = fraiseql.create_app(schema, auth=Auth([BearerAuthenticator(...), ApiKeys(...)],
                                                 session_claims={"fraiseql.org": "org_id"}))
 
+Revocation: with ``revocations=True`` (a RevocationList on the app's database) or
+``revocations=RevocationList(url)``, any principal whose ``token_id`` (the jti of a
+provider's JWT, a dev token or a session access token; an API key's id) is in
+``fraiseql.revoked_tokens`` is refused with 401 "the token has been revoked", in every
+process, from the next request on (``fraiseql tokens revoke JTI``). The list starts and
+stops with the app; until it has loaded, such principals get a 503 (fail closed).
+
 Per GraphQL request (GraphiQL, static files, /health and /ready stay open):
 the authenticators are asked in order and the first Principal wins; none ->
 ``ANONYMOUS``, or 401 UNAUTHENTICATED with ``WWW-Authenticate: Bearer`` when
@@ -41,6 +48,7 @@ from typing import Any
 import orjson
 
 from fraiseql.auth.principal import ANONYMOUS, AuthenticationError, Authenticator, Principal
+from fraiseql.auth.revocation import RevocationList
 from fraiseql.errors import ConfigurationError
 from fraiseql.execution.session import SESSION_KEY, SqlSession, check_setting_name
 
@@ -64,11 +72,16 @@ class Auth:
 
     def __init__(self, authenticators: Sequence[Authenticator] = (), required: bool = False, *,
                  session_claims: Mapping[str, str] | None = None,
-                 context_claims: Sequence[str] = (), session_variables: bool = True) -> None:
+                 context_claims: Sequence[str] = (), session_variables: bool = True,
+                 revocations: RevocationList | bool = False) -> None:
         """``session_claims`` maps SQL setting names to claim names ({"fraiseql.org":
         "org_id"}); ``context_claims`` are claims copied into the request context under
-        their own names; ``session_variables=False`` skips the SQL session entirely."""
+        their own names; ``session_variables=False`` skips the SQL session entirely;
+        ``revocations``: True (a RevocationList on the app's database, made at start) or
+        a RevocationList of your own refuses revoked token ids."""
         self.authenticators = list(authenticators)
+        self._revocations_option = revocations
+        self.revocations = revocations if isinstance(revocations, RevocationList) else None
         self.required = required
         self.session_claims = dict(session_claims or {})
         self.context_claims = tuple(context_claims)
@@ -90,12 +103,16 @@ class Auth:
         """A copy asking ``authenticator`` before the others (the dev authenticator)."""
         return Auth([authenticator, *self.authenticators], self.required,
                     session_claims=self.session_claims, context_claims=self.context_claims,
-                    session_variables=self.session_variables)
+                    session_variables=self.session_variables,
+                    revocations=self._revocations_option)
 
     # --- lifecycle (app startup / shutdown) ---------------------------------------------
 
-    async def start(self) -> None:
-        """Boot checks: fail now, with a clear message, when this auth cannot work."""
+    async def start(self, database_url: str | None = None) -> None:
+        """Boot checks: fail now, with a clear message, when this auth cannot work.
+
+        ``database_url``: the app's, for ``revocations=True``.
+        """
         if self.required and not self.authenticators:
             raise ConfigurationError("auth is required but no authenticator is configured: "
                                      "pass Auth([...authenticators], required=True)")
@@ -111,11 +128,25 @@ class Auth:
                 raise ConfigurationError(
                     f"authentication: {type(authenticator).__name__} could not start: "
                     f"{type(exc).__name__}: {exc}") from exc
+        if self._revocations_option is True and self.revocations is None:
+            if not database_url:
+                raise ConfigurationError(
+                    "Auth(revocations=True) needs the app's database URL "
+                    "(FRAISEQL_DATABASE_URL), or pass revocations=RevocationList(url)")
+            self.revocations = RevocationList(database_url)
+        if self.revocations is not None:
+            await require_revocation_table(self.revocations.database_url)
+            await self.revocations.start()
 
     async def stop(self) -> None:
-        """Release what the authenticators hold (HTTP clients, pools)."""
+        """Release what the authenticators hold (HTTP clients, pools), stop the revocations."""
+        if self.revocations is not None:
+            await self.revocations.stop()
         for authenticator in self.authenticators:
-            stop = getattr(authenticator, "stop", None)
+            # Authenticators name it stop (dev), aclose (Bearer: HTTP clients) or close
+            # (API keys, sessions: a pool they opened from a URL).
+            stop = next((getattr(authenticator, name) for name in ("stop", "aclose", "close")
+                         if hasattr(authenticator, name)), None)
             if stop is None:
                 continue
             try:
@@ -136,6 +167,8 @@ class Auth:
                 raise AuthenticationError("the credentials name no subject")
             if principal.expires_at is not None and principal.expires_at <= time.time():
                 raise AuthenticationError("the credentials have expired")
+            if self.revocations is not None:
+                self.revocations.check(principal.token_id)  # one set lookup, no I/O
             return principal
         # A bearer token nobody accepts must not silently become anonymous. Other schemes
         # (Basic added by a reverse proxy in front of a staging site) are not ours to judge.
@@ -175,6 +208,29 @@ class Auth:
         except ValueError:  # a NUL character: PostgreSQL text cannot hold it
             raise AuthenticationError("the credentials carry a value that cannot be used") \
                 from None
+
+
+async def require_revocation_table(database_url: str) -> None:
+    """ConfigurationError if the database is reachable but lacks fraiseql.revoked_tokens.
+
+    Without the table the list could never load and every token would be refused; a
+    database that is down is not a configuration error (the list retries, failing closed).
+    """
+    import asyncpg
+    try:
+        conn = await asyncpg.connect(database_url, timeout=5.0)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        logger.warning("revoked tokens: the database is not reachable yet (%s); tokens with "
+                       "a jti are refused until it is", type(exc).__name__)
+        return
+    try:
+        present = await conn.fetchval("SELECT to_regclass('fraiseql.revoked_tokens') IS NOT NULL")
+    finally:
+        await conn.close()
+    if not present:
+        raise ConfigurationError("token revocation is on but the database has no "
+                                 "fraiseql.revoked_tokens: run `fraiseql install` (it installs "
+                                 "or upgrades the framework SQL)")
 
 
 def challenge(exc: AuthenticationError) -> list[tuple[bytes, bytes]]:

@@ -16,7 +16,7 @@ delivery time (milliseconds), or CHECK_INTERVAL_S at worst when notifications
 cannot arrive.
 
 Fail closed: until the first load succeeds the list is unknown, and ``check``
-refuses every token that carries a jti (a token without one cannot be revoked by
+refuses (503, retry) every token that carries a jti (a token without one cannot be revoked by
 this list and is not affected). Rows past ``expires_at`` are dropped from the copy
 at each load and purged from the table (at most every PURGE_INTERVAL_S per process).
 """
@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from fraiseql.auth.principal import AuthenticationError
+from fraiseql.errors import ErrorCode
 from fraiseql.execution.listener import cancel, keep_listening
 
 logger = logging.getLogger("fraiseql")
@@ -96,7 +97,9 @@ class RevocationList:
         if jti is None:
             return
         if not self.loaded:
-            raise AuthenticationError("token revocation status is not known yet; retry shortly")
+            # 503 + Retry-After: the credentials may be fine, the server cannot tell yet.
+            raise AuthenticationError("token revocation status is not known yet; retry shortly",
+                                      ErrorCode.SERVICE_UNAVAILABLE)
         if self.is_revoked(jti):
             raise AuthenticationError("the token has been revoked")
 

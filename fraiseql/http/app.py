@@ -42,7 +42,9 @@ class FraiseQLApp:
 
     def __init__(self, schema: Schema, settings: Settings, auth: Auth | None = None) -> None:
         self.schema, self.settings = schema, settings
-        self.auth = _with_dev_auth(auth, settings)  # None: every request is anonymous
+        # None: every request is anonymous. Without auth=, the FRAISEQL_AUTH_* settings may
+        # configure one (fraiseql/auth/settings.py).
+        self.auth = _with_dev_auth(_auth_from_settings(auth, settings, self), settings)
         self.engine = Engine(schema, settings)
         self.persisted = PersistedQueries(self.engine, settings)
         self.started = False
@@ -53,7 +55,8 @@ class FraiseQLApp:
         """Open the pool and learn the views (tolerating a database that is down)."""
         from fraiseql.execution.pool import create_pool
         if self.auth is not None:
-            await self.auth.start()  # boot checks: auth that cannot work fails the boot
+            # boot checks: auth that cannot work fails the boot
+            await self.auth.start(self.settings.database_url)
         self.engine.pool = await create_pool(self.settings)
         try:
             await self.persisted.startup(self.engine.pool)
@@ -247,6 +250,11 @@ class FraiseQLApp:
         content, content_type = found
         await respond(send, 200, content, content_type.encode(),
                       [(b"cache-control", b"public, max-age=31536000, immutable")])
+
+
+def _auth_from_settings(auth: Auth | None, settings: Settings, app: Any) -> Auth | None:
+    from fraiseql.auth.settings import auth_from_settings
+    return auth_from_settings(settings, explicit=auth, pool=lambda: app.engine.pool)
 
 
 def _with_dev_auth(auth: Auth | None, settings: Settings) -> Auth | None:
