@@ -21,6 +21,7 @@ import pytest_asyncio
 
 import fraiseql
 from examples.blog.app import schema as blog_schema
+from fraiseql.auth import Auth
 from fraiseql.auth.login import LoginFlow, pkce_challenge, safe_next
 from fraiseql.auth.providers import ClaimMapping, oidc, static_jwt
 from fraiseql.auth.sessions import AccessTokens, SessionStore
@@ -32,7 +33,7 @@ from fraiseql.testing.postgres import (
     drop_database,
     unique_database_name,
 )
-from tests.auth.helpers import IssuerSpec, OIDCServer, make_key
+from tests.auth.helpers import IssuerSpec, OIDCServer, free_port, make_key
 
 APP = "http://127.0.0.1:8000"
 CALLBACK = APP + "/auth/callback"
@@ -230,9 +231,14 @@ async def test_public_client_with_pkce_alone_then_logout(
 async def test_logout_from_a_script_names_the_providers_end_session(
         idp: OIDCServer, db_url: str, db: asyncpg.Connection) -> None:
     flow = make_flow(idp, db_url, provider_logout=True)
-    application = fraiseql.create_app(blog_schema, database_url=db_url, login=flow)
+    # An app's own Auth (required here) also accepts the login's access tokens.
+    application = fraiseql.create_app(blog_schema, database_url=db_url, login=flow,
+                                      auth=Auth([], required=True))
     async with AppClient(application, base_url=APP) as app:
         await app.http.get(await sign_in(app, login="carol"))
+        assert (await app.post_graphql(TAGS)).status_code == 401
+        access = (await app.http.post("/auth/refresh", headers=XHR)).json()["access_token"]
+        assert (await app.post_graphql(TAGS, headers=bearer(access))).json() == TAGS_DATA
         out = await app.http.post("/auth/logout", headers=XHR)
         assert (out.status_code, out.json()) == (200, {
             "logged_out": True,
@@ -335,6 +341,21 @@ async def test_the_authorize_redirect(app: AppClient, idp: OIDCServer) -> None:
     assert verifier not in location  # the verifier never travels through the provider
     state = app.app.login.states.verify(query["state"])  # type: ignore[union-attr]
     assert (state["next"], state["nonce"]) == ("/a?b=c", query["nonce"])
+
+
+async def test_an_unreachable_token_endpoint_is_a_502(
+        app: AppClient, flow: LoginFlow, db: asyncpg.Connection) -> None:
+    before = await count_sessions(db)
+    callback = await sign_in(app)
+    metadata = flow.provider.metadata
+    flow.provider.metadata = {**metadata, "token_endpoint": f"http://127.0.0.1:{free_port()}/t"}
+    try:
+        response = await app.http.get(callback)
+    finally:
+        flow.provider.metadata = metadata
+    assert (response.status_code, response.json()) == (502, {
+        "error": "the identity provider could not be reached"})
+    assert await count_sessions(db) == before
 
 
 async def test_a_provider_error_is_a_400_that_echoes_nothing(app: AppClient) -> None:
