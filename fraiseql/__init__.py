@@ -43,6 +43,7 @@ from fraiseql.schema.scalars import (
 )
 
 if TYPE_CHECKING:
+    from fraiseql.auth.login import LoginFlow
     from fraiseql.auth.middleware import Auth
     from fraiseql.http.app import FraiseQLApp
 
@@ -50,14 +51,16 @@ __version__ = "0.1.0"
 
 
 def create_app(schema: Any, settings: Settings | None = None, *, auth: Auth | None = None,
-               **overrides: Any) -> FraiseQLApp:
+               login: LoginFlow | None = None, **overrides: Any) -> FraiseQLApp:
     """The ASGI app serving ``schema``; settings from the environment unless given.
 
     ``auth=fraiseql.auth.Auth([...authenticators])`` authenticates each GraphQL request
     (fraiseql/auth/middleware.py); without it every request is anonymous.
+    ``login=fraiseql.auth.login.LoginFlow(...)`` serves the browser login routes under
+    /auth/ and accepts their session access tokens (fraiseql/auth/login.py).
     """
     from fraiseql.http.app import FraiseQLApp
-    return FraiseQLApp(schema, settings or Settings.from_env(**overrides), auth)
+    return FraiseQLApp(schema, settings or Settings.from_env(**overrides), auth, login)
 
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import OperationDefinitionNode, OperationType, parse
 
@@ -31,6 +31,9 @@ from fraiseql.http.protocol import (
 )
 from fraiseql.schema.model import Schema
 
+if TYPE_CHECKING:
+    from fraiseql.auth.login import LoginFlow
+
 logger = logging.getLogger("fraiseql")
 GRAPHQL_PATH = "/graphql"
 STATIC_PREFIX = "/graphql/static/"
@@ -40,11 +43,16 @@ JSON_TYPES = (b"application/json",)
 class FraiseQLApp:
     """An ASGI app serving one schema."""
 
-    def __init__(self, schema: Schema, settings: Settings, auth: Auth | None = None) -> None:
+    def __init__(self, schema: Schema, settings: Settings, auth: Auth | None = None,
+                 login: LoginFlow | None = None) -> None:
         self.schema, self.settings = schema, settings
+        self.login = login  # the browser login routes under /auth/ (fraiseql/auth/login.py)
         # None: every request is anonymous. Without auth=, the FRAISEQL_AUTH_* settings may
         # configure one (fraiseql/auth/settings.py).
-        self.auth = _with_dev_auth(_auth_from_settings(auth, settings, self), settings)
+        auth = _auth_from_settings(auth, settings, self)
+        if login is not None:
+            auth = _with_login_auth(auth, login)
+        self.auth = _with_dev_auth(auth, settings)
         self.engine = Engine(schema, settings)
         self.persisted = PersistedQueries(self.engine, settings)
         self.started = False
@@ -57,6 +65,8 @@ class FraiseQLApp:
         if self.auth is not None:
             # boot checks: auth that cannot work fails the boot
             await self.auth.start(self.settings.database_url)
+        if self.login is not None:
+            await self.login.start()
         self.engine.pool = await create_pool(self.settings)
         try:
             await self.persisted.startup(self.engine.pool)
@@ -77,6 +87,8 @@ class FraiseQLApp:
         await self.persisted.shutdown()
         if self.auth is not None:
             await self.auth.stop()
+        if self.login is not None:
+            await self.login.stop()
         if self.engine.result_cache is not None:
             await self.engine.result_cache.stop()
         if self.engine.pool is not None:
@@ -128,6 +140,8 @@ class FraiseQLApp:
                 await self._graphql(scope, receive, send, method)
             elif path.startswith(STATIC_PREFIX) and method in ("GET", "HEAD"):
                 await self._static(path[len(STATIC_PREFIX):], send)
+            elif self.login is not None and path.startswith("/auth/"):
+                await self._login(scope, path, method, send)
             elif path == "/health":
                 await respond(send, 200, b'{"status":"ok"}')
             elif path == "/ready":
@@ -143,6 +157,15 @@ class FraiseQLApp:
             logger.error("unexpected error %s", error_id, exc_info=exc)
             await respond(send, 500, error_body(f"Internal server error (id {error_id}).",
                                                 ErrorCode.INTERNAL_SERVER_ERROR.value))
+
+    async def _login(self, scope: dict[str, Any], path: str, method: str, send: Any) -> None:
+        assert self.login is not None
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1")
+                   for name, value in scope["headers"]}
+        response = await self.login.handle(method, path, scope.get("query_string", b""),
+                                           headers)
+        await respond(send, response.status, response.body, response.content_type,
+                      response.headers)
 
     async def ready(self) -> bool:
         """True when a database round trip succeeds within a second."""
@@ -266,6 +289,16 @@ def _with_dev_auth(auth: Auth | None, settings: Settings) -> Auth | None:
         return auth
     from fraiseql.auth.dev import DevAuthenticator
     return (auth or Auth()).with_first(DevAuthenticator(settings.dev_auth_secret))
+
+
+def _with_login_auth(auth: Auth | None, login: LoginFlow) -> Auth:
+    """``auth`` accepting the login's session access tokens (asked first: a cheap ``iss`` check)."""
+    from fraiseql.auth.sessions import SessionAuthenticator
+    if auth is None:
+        return Auth([login.authenticator()])
+    if any(isinstance(a, SessionAuthenticator) for a in auth.authenticators):
+        return auth
+    return auth.with_first(login.authenticator())
 
 
 def _media_type(accept: str) -> str:

@@ -98,6 +98,10 @@ class IssuerSpec:
     audience: str = "https://api.test"
     scope: str = "read write"
     ttl: int = 300
+    # Browser login clients: client_id -> {"redirect_uris": [...], "public": bool}, and the
+    # users' ID token claims (sub -> claims) they log in as.
+    login_clients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def config(self, port: int) -> dict[str, Any]:
         return {
@@ -112,7 +116,11 @@ class IssuerSpec:
                 {"client_id": cid, "client_secret": f"secret-{cid}-0123456789abcdef",
                  "claims": claims}
                 for cid, claims in self.clients.items()
+            ] + [
+                {"client_id": cid, "client_secret": f"secret-{cid}-0123456789abcdef", **options}
+                for cid, options in self.login_clients.items()
             ],
+            "accounts": self.accounts,
         }
 
     def issuer(self, port: int) -> str:

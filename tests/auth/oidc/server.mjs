@@ -9,6 +9,10 @@
 // longest matching mount wins; "/" takes the rest). Each client gets JWT access tokens
 // from the client credentials grant; its "claims" are merged into every token it gets
 // (a null removes a claim), which shapes tokens like Keycloak's, Azure's or Auth0's.
+// A client with "redirect_uris" is a browser login client instead: authorization code
+// (PKCE, required), "public": true for no secret (token_endpoint_auth_method none), and
+// the issuer's "accounts" ({sub: {claims}}) give each user's ID token claims; the
+// devInteractions login and consent forms are on (any login name is accepted).
 // Prints "ready PORT" once listening; stopped by its PID (SIGTERM).
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -18,8 +22,18 @@ const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
 function makeProvider(spec) {
   const claimsByClient = Object.fromEntries(spec.clients.map((c) => [c.client_id, c.claims || {}]));
+  const accounts = spec.accounts || {};
+  const interactive = spec.clients.some((c) => c.redirect_uris);
   const provider = new Provider(spec.issuer, {
-    clients: spec.clients.map((c) => ({
+    clients: spec.clients.map((c) => (c.redirect_uris ? {
+      client_id: c.client_id,
+      ...(c.public ? {} : { client_secret: c.client_secret }),
+      grant_types: ['authorization_code'],
+      redirect_uris: c.redirect_uris,
+      response_types: ['code'],
+      token_endpoint_auth_method: c.public ? 'none' : (c.auth_method || 'client_secret_basic'),
+      id_token_signed_response_alg: spec.alg || 'RS256',
+    } : {
       client_id: c.client_id,
       client_secret: c.client_secret,
       grant_types: ['client_credentials'],
@@ -29,8 +43,16 @@ function makeProvider(spec) {
       id_token_signed_response_alg: spec.alg || 'RS256',
     })),
     jwks: { keys: spec.keys },
+    pkce: { required: () => true },
+    // The scope's claims go into the ID token itself (a login needs no userinfo call).
+    conformIdTokenClaims: false,
+    claims: { openid: ['sub'], profile: ['name', 'roles', 'tenant'], email: ['email'] },
+    findAccount: (ctx, sub) => ({
+      accountId: sub,
+      claims: async () => ({ sub, ...(accounts[sub] || {}) }),
+    }),
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: interactive },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
