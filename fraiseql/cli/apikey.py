@@ -12,7 +12,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-URL_HELP = "default: FRAISEQL_DATABASE_URL, else DATABASE_URL, else the dev database"
+from fraiseql.cli.common import DATABASE_URL_HELP, action_parsers
 
 
 def register(subparsers: Any) -> None:
@@ -20,8 +20,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "apikey", help="manage API keys (header X-API-Key)",
         description="Manage the API keys services send in the X-API-Key header.")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION",
-                                    parser_class=type(parser))
+    actions = action_parsers(parser, "fraiseql apikey create|list|revoke")
     create = actions.add_parser(
         "create", help="create a key and print it (once)",
         description="Create an API key and print it; it is stored only as a hash and "
@@ -34,26 +33,21 @@ def register(subparsers: Any) -> None:
                         help="a scope (repeat for several)")
     create.add_argument("--tenant", help="the principal's tenant id")
     create.add_argument("--expires-in", help="e.g. 30d, 12h, 2w (default: never)")
-    create.add_argument("--database-url", help=URL_HELP)
+    create.add_argument("--database-url", help=DATABASE_URL_HELP)
     create.set_defaults(handler=run_create)
     show = actions.add_parser("list", help="list the keys (never their secrets)",
                               description="List the API keys, oldest first; secrets are "
                                           "not stored and never printed.")
     show.add_argument("--subject", help="only the keys of this subject")
-    show.add_argument("--database-url", help=URL_HELP)
+    show.add_argument("--database-url", help=DATABASE_URL_HELP)
     show.set_defaults(handler=run_list)
     revoke = actions.add_parser("revoke", help="revoke a key by its id",
                                 description="Revoke an API key: every server refuses it "
                                             "from its next request on.")
     revoke.add_argument("id", help="the key's id (the part after fq_, as apikey list shows)")
-    revoke.add_argument("--database-url", help=URL_HELP)
+    revoke.add_argument("--database-url", help=DATABASE_URL_HELP)
     revoke.set_defaults(handler=run_revoke)
-    parser.set_defaults(handler=_missing_action)
 
-
-def _missing_action(args: argparse.Namespace) -> int:
-    from fraiseql.cli.common import UsageError
-    raise UsageError("say what to do: fraiseql apikey create|list|revoke")
 
 
 def run_create(args: argparse.Namespace) -> int:

@@ -27,6 +27,20 @@ NO_DATABASE = ("no database: pass --database-url, or set FRAISEQL_DATABASE_URL o
                " (or run `fraiseql dev` once here to create the embedded dev database)")
 
 
+DATABASE_URL_HELP = ("default: FRAISEQL_DATABASE_URL, else DATABASE_URL, else the dev database "
+                     "of this folder")
+
+
+def action_parsers(parser: Any, usage: str) -> Any:
+    """The actions of a subcommand (``fraiseql tv rebuild|list``); naming none is a
+    usage error that shows ``usage``."""
+    def missing_action(_args: Any) -> int:
+        raise UsageError(f"say what to do: {usage}")
+
+    parser.set_defaults(handler=missing_action)
+    return parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
+
+
 class CliError(Exception):
     """A failure reported as one line on stderr; ``code`` is the exit status."""
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fraiseql.cli.common import action_parsers
+
 APOLLO_FORMAT = "apollo-persisted-query-manifest"
 MAX_REPORTED = 10
 
@@ -42,8 +44,8 @@ def register(subparsers: Any) -> None:
         "documents", help="manage the trusted documents (FRAISEQL_TRUSTED_DOCUMENTS=strict)",
         description="Manage the trusted documents: the only GraphQL documents a server "
                     "with FRAISEQL_TRUSTED_DOCUMENTS=strict accepts.")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION",
-                                    parser_class=type(parser))
+    actions = action_parsers(
+        parser, "fraiseql documents register MANIFEST, or fraiseql documents list")
     url_help = "default: FRAISEQL_DATABASE_URL, else DATABASE_URL, else the dev database"
     add = actions.add_parser(
         "register", help="store the documents of a manifest",
@@ -60,13 +62,7 @@ def register(subparsers: Any) -> None:
     show.add_argument("--json", action="store_true",
                       help="print them as a manifest ({sha256: query}) instead")
     show.set_defaults(handler=run_list)
-    parser.set_defaults(handler=_missing_action)
 
-
-def _missing_action(args: argparse.Namespace) -> int:
-    from fraiseql.cli.common import UsageError
-    raise UsageError("say what to do: fraiseql documents register MANIFEST, "
-                     "or fraiseql documents list")
 
 
 # --- the manifest ----------------------------------------------------------------------

@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fraiseql.cli.common import action_parsers
+
 
 def register(subparsers: Any) -> None:
     """Add the ``schema`` subcommand and its ``export`` action."""
     parser = subparsers.add_parser("schema", help="work with the GraphQL schema",
                                    description="Work with the app's GraphQL schema.")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION",
-                                    parser_class=type(parser))
+    actions = action_parsers(parser, "fraiseql schema export [module:app]")
     export = actions.add_parser("export", help="print the schema in GraphQL SDL",
                                 description="Print the schema in GraphQL SDL (no database "
                                             "needed).")
@@ -21,12 +22,7 @@ def register(subparsers: Any) -> None:
                         help="the app (default: app:app)")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
     export.set_defaults(handler=run_export)
-    parser.set_defaults(handler=_missing_action)
 
-
-def _missing_action(args: argparse.Namespace) -> int:
-    from fraiseql.cli.common import UsageError
-    raise UsageError("say what to do with the schema: fraiseql schema export [module:app]")
 
 
 def run_export(args: argparse.Namespace) -> int:

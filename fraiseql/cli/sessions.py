@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from fraiseql.cli.apikey import URL_HELP
+from fraiseql.cli.common import DATABASE_URL_HELP, action_parsers
 
 
 def register(subparsers: Any) -> None:
@@ -14,29 +14,23 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sessions", help="list or revoke native login sessions",
         description="List or revoke the native login sessions (fraiseql.sessions).")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION",
-                                    parser_class=type(parser))
+    actions = action_parsers(
+        parser, "fraiseql sessions list --subject S, or fraiseql sessions revoke ID")
     show = actions.add_parser("list", help="list the sessions of a subject",
                               description="List the sessions of a subject, newest first.")
     show.add_argument("--subject", required=True, help="whose sessions")
     show.add_argument("--all", action="store_true",
                       help="include revoked and expired sessions")
-    show.add_argument("--database-url", help=URL_HELP)
+    show.add_argument("--database-url", help=DATABASE_URL_HELP)
     show.set_defaults(handler=run_list)
     revoke = actions.add_parser(
         "revoke", help="revoke a session by its id",
         description="Revoke a session: its refresh token stops working, and its access "
                     "tokens are refused from the next request on.")
     revoke.add_argument("id", help="the session id (as sessions list shows)")
-    revoke.add_argument("--database-url", help=URL_HELP)
+    revoke.add_argument("--database-url", help=DATABASE_URL_HELP)
     revoke.set_defaults(handler=run_revoke)
-    parser.set_defaults(handler=_missing_action)
 
-
-def _missing_action(args: argparse.Namespace) -> int:
-    from fraiseql.cli.common import UsageError
-    raise UsageError("say what to do: fraiseql sessions list --subject S, "
-                     "or fraiseql sessions revoke ID")
 
 
 def run_list(args: argparse.Namespace) -> int:

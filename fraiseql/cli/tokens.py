@@ -15,7 +15,7 @@ import argparse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fraiseql.cli.apikey import URL_HELP
+from fraiseql.cli.common import DATABASE_URL_HELP, action_parsers
 
 DEFAULT_EXPIRES_IN = "30d"
 TABLE = "fraiseql.revoked_tokens"
@@ -26,8 +26,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "tokens", help="revoke tokens by id (jti)",
         description="Revoke tokens by their id (the jti claim), or purge expired revocations.")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION",
-                                    parser_class=type(parser))
+    actions = action_parsers(parser, "fraiseql tokens revoke JTI, or fraiseql tokens purge")
     revoke = actions.add_parser(
         "revoke", help="revoke a token by its jti",
         description="Revoke a token: every server with revocation on refuses it from its "
@@ -39,19 +38,14 @@ def register(subparsers: Any) -> None:
     until.add_argument("--expires-in", metavar="DURATION",
                        help=f"e.g. 1h, 7d (default: {DEFAULT_EXPIRES_IN})")
     revoke.add_argument("--reason", help="why (kept with the revocation)")
-    revoke.add_argument("--database-url", help=URL_HELP)
+    revoke.add_argument("--database-url", help=DATABASE_URL_HELP)
     revoke.set_defaults(handler=run_revoke)
     purge = actions.add_parser("purge", help="delete the revocations of expired tokens",
                                description="Delete the revocations of tokens that have "
                                            "expired anyway.")
-    purge.add_argument("--database-url", help=URL_HELP)
+    purge.add_argument("--database-url", help=DATABASE_URL_HELP)
     purge.set_defaults(handler=run_purge)
-    parser.set_defaults(handler=_missing_action)
 
-
-def _missing_action(args: argparse.Namespace) -> int:
-    from fraiseql.cli.common import UsageError
-    raise UsageError("say what to do: fraiseql tokens revoke JTI, or fraiseql tokens purge")
 
 
 def expiry(expires_at: str | None, expires_in: str | None,

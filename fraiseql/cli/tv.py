@@ -17,8 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-DATABASE_HELP = ("default: FRAISEQL_DATABASE_URL, else DATABASE_URL, else the dev database "
-                 "of this folder")
+from fraiseql.cli.common import DATABASE_URL_HELP, action_parsers
 
 # Every registered table, with what it needs to be reported: tv and source are
 # shown by name (an OID when the relation was dropped after it was registered).
@@ -61,8 +60,7 @@ def register(subparsers: Any) -> None:
         "tv", help="list and rebuild projection tables (tv_*)",
         description="Work with projection tables: tables that store the rows of a view, "
                     "registered with fraiseql.register_projection.")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION",
-                                    parser_class=type(parser))
+    actions = action_parsers(parser, "fraiseql tv rebuild [NAME ...] | fraiseql tv list")
     rebuild = actions.add_parser(
         "rebuild", help="make projection tables equal to their views again",
         description="Rebuild each named projection table (default: every registered one) "
@@ -71,20 +69,15 @@ def register(subparsers: Any) -> None:
     rebuild.add_argument("names", nargs="*", metavar="NAME",
                          help="a projection table, e.g. tv_post or app.tv_post "
                               "(default: all registered)")
-    rebuild.add_argument("--database-url", help=DATABASE_HELP)
+    rebuild.add_argument("--database-url", help=DATABASE_URL_HELP)
     rebuild.set_defaults(handler=run_rebuild)
     listing = actions.add_parser(
         "list", help="list the registered projection tables",
         description="List the registered projection tables with their source, key and "
                     "last rebuild.")
-    listing.add_argument("--database-url", help=DATABASE_HELP)
+    listing.add_argument("--database-url", help=DATABASE_URL_HELP)
     listing.set_defaults(handler=run_list)
-    parser.set_defaults(handler=_missing_action)
 
-
-def _missing_action(args: argparse.Namespace) -> int:
-    from fraiseql.cli.common import UsageError
-    raise UsageError("say what to do: fraiseql tv rebuild [NAME ...] | fraiseql tv list")
 
 
 def run_list(args: argparse.Namespace) -> int:
