@@ -27,6 +27,7 @@ from graphql.execution.collect_fields import collect_sub_fields
 
 from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
 from fraiseql.compiler.plan import ListShape, RootPlan
+from fraiseql.compiler.order import DIRECTIONS, SortKey
 from fraiseql.compiler.projection import build_object
 from fraiseql.compiler.sql import Params, ident, literal
 from fraiseql.compiler.values import bounded
@@ -145,7 +146,9 @@ class _AggregatePlan:
         used: set[str] = set()
         for index, item in enumerate(self.args.get("orderBy") or []):
             column, direction = self._order_item(index, item)
-            terms.append(f"h.{ident(column)} {direction}")
+            descending, nulls_first = DIRECTIONS[direction]  # as lists order (compiler/order)
+            terms.append(SortKey(column, f"h.{ident(column)}", "", descending, nulls_first,
+                                 nullable=True).sql())
             used.add(column)
         # The group keys break ties, so the order never depends on the plan.
         keys = [m.python_name for m in self.group_by] + (["bucket"] if self.bucket else [])

@@ -430,6 +430,16 @@ async def test_order_by_aggregates_dimensions_and_bucket(client: AppClient) -> N
         {"bucket": "2024-01-01T00:00:00+00:00", "category": "books"}]  # avg 6.5
 
 
+async def test_order_by_places_null_aggregates_where_asked(client: AppClient) -> None:
+    # music's revenue sum is null: the explicit placements override PostgreSQL's defaults.
+    last = await groups(client, "(groupBy: [CATEGORY], orderBy: [{sum: {revenue: "
+                                "DESC_NULLS_LAST}}])", "category")
+    assert [g["category"] for g in last] == ["books", "games", "music"]
+    first = await groups(client, "(groupBy: [CATEGORY], orderBy: [{sum: {revenue: "
+                                 "ASC_NULLS_FIRST}}])", "category")
+    assert [g["category"] for g in first] == ["music", "games", "books"]
+
+
 async def test_limit_keeps_the_first_groups_in_order(client: AppClient) -> None:
     answer = await groups(client, "(groupBy: [REGION, CUSTOMER_TIER], "
                                   "orderBy: [{count: DESC}], limit: 2)",
