@@ -43,8 +43,18 @@ def cursor_sql(fp: str, values: list[str]) -> str:
 def decoder(fp: str, keys: list[SortKey], argument: str) -> Callable[[Any], list[str | None]]:
     """cursor -> the key values as the text bound to each key's parameter."""
     problem = f"{argument} is not a cursor of this connection and orderBy"
+    # Each sort key's parameter decodes the same cursor when a request is bound: keep the
+    # last answer so one request decodes it once (binding never awaits in between).
+    last: list[Any] = [None, None]
 
     def decode(cursor: Any) -> list[str | None]:
+        if last[0] is not None and cursor == last[0]:
+            return last[1]  # type: ignore[no-any-return]
+        last[1] = _decode(cursor)
+        last[0] = cursor
+        return last[1]  # type: ignore[no-any-return]
+
+    def _decode(cursor: Any) -> list[str | None]:
         try:
             raw = base64.b64decode(str(cursor).encode("ascii"), validate=True)
             values = json.loads(raw.decode("utf-8"), parse_float=decimal.Decimal,
