@@ -1,0 +1,3 @@
+\set p random(1, 100000)
+\set a random(1, 10000)
+WITH r AS MATERIALIZED (SELECT * FROM fraiseql.checked("fraiseql_bench"."fn_create_comment"(jsonb_build_object('post_id', md5('post-' || :p)::uuid, 'author_id', md5('user-' || :a)::uuid, 'body', 'bench-w5 pgb')))) SELECT r.succeeded, r.error_class, r.message, CASE WHEN r.succeeded THEN json_build_object('id', coalesce((r.entity->>'id'), E'\u0001\u0002fraiseql\u003anull'::text), 'body', coalesce((r.entity->>'body'), E'\u0001\u0002fraiseql\u003anull'::text), 'createdAt', coalesce((r.entity->>'created_at'), E'\u0001\u0002fraiseql\u003anull'::text)) END, CASE WHEN r.succeeded AND r.state_changed THEN ARRAY[r.entity_type] END FROM r;
