@@ -58,7 +58,6 @@ RESERVED_CONTEXT_KEYS = frozenset({"principal", "user_id", "tenant_id", "roles",
                                    "actor_type", "db", SESSION_KEY})
 BUILTIN_SETTINGS = ("fraiseql.user_id", "fraiseql.tenant_id", "fraiseql.roles",
                     "fraiseql.scopes", "fraiseql.actor_type")
-SESSION_CACHE_SIZE = 4096
 CHALLENGE = (b"www-authenticate", b"Bearer")
 INVALID_TOKEN_CHALLENGE = (b"www-authenticate", b'Bearer error="invalid_token"')
 
@@ -86,9 +85,6 @@ class Auth:
         self.session_claims = dict(session_claims or {})
         self.context_claims = tuple(context_claims)
         self.session_variables = session_variables
-        # id(principal) -> (principal, its SqlSession): authenticators that cache validated
-        # credentials hand back the same Principal object, whose SQL is then built once.
-        self._sessions: dict[int, tuple[Principal, SqlSession | None]] = {}
         for name in self.session_claims:
             check_setting_name(name)
             if name in BUILTIN_SETTINGS:
@@ -181,16 +177,10 @@ class Auth:
 
     def context(self, principal: Principal) -> dict[str, Any]:
         """The engine's request context for ``principal`` (a new dict per request)."""
-        session = None
-        if self.session_variables and principal.is_authenticated:
-            cached = self._sessions.get(id(principal))
-            if cached is not None and cached[0] is principal:
-                session = cached[1]
-            else:
-                session = self._session(principal)
-                if len(self._sessions) >= SESSION_CACHE_SIZE:
-                    self._sessions.clear()
-                self._sessions[id(principal)] = (principal, session)
+        # Built per request (~6 µs): with bound values the SQL text depends only on the
+        # number of settings, so there is nothing worth caching across principals.
+        session = self._session(principal) \
+            if self.session_variables and principal.is_authenticated else None
         return principal_context(principal, self.context_claims, session)
 
     def _session(self, principal: Principal) -> SqlSession:
