@@ -1,8 +1,9 @@
 """What introspection shows a caller: only the operations and fields it may use.
 
-A field or root whose rule the caller does not satisfy is left out of ``__schema`` and
-``__type`` (a masked field too: the caller would only ever read its mask); types only
-such fields lead to go with them. The pruned schema is built once per set of hidden
+A field (``on_deny="reject"``) or root whose rule the caller does not satisfy is left
+out of ``__schema`` and ``__type``: asking for it would be refused. A masked field
+stays: the caller may select it and reads its mask. Types only hidden fields lead to
+go with them. The pruned schema is built once per set of hidden
 fields (from the printed SDL: introspection needs names, types and descriptions, not
 resolvers) and cached.
 
@@ -42,7 +43,7 @@ def hidden_fields(schema: Any, context: Mapping[str, Any] | None) -> Hidden:
     hidden: set[tuple[str, str]] = set()
     for obj in schema.objects.values():
         for f in obj.fields.values():
-            if f.rule is not None and not allowed(f.rule, context):
+            if f.rule is not None and f.on_deny == "reject" and not allowed(f.rule, context):
                 hidden.add((obj.name, f.graphql_name))
     query = schema.graphql.query_type.name if schema.graphql.query_type else "Query"
     for name, root in [*schema.queries.items(), *schema.connections.items(),
@@ -71,16 +72,29 @@ def visible_schema(schema: Any, context: Mapping[str, Any] | None) -> GraphQLSch
 
 @lru_cache(maxsize=64)
 def _pruned(graphql_schema: GraphQLSchema, hidden: Hidden) -> GraphQLSchema:
-    document = parse(print_schema(graphql_schema))
-    kept = [_without_fields(d, hidden) for d in document.definitions]
-    return build_ast_schema(_reachable(DocumentNode(definitions=tuple(kept)), graphql_schema))
+    definitions = list(parse(print_schema(graphql_schema)).definitions)
+    gone: set[str] = set()
+    while True:  # a type left without fields goes, and so do the fields leading to it
+        definitions = [_without_fields(d, hidden, gone) for d in definitions]
+        empty = {d.name.value for d in definitions
+                 if isinstance(d, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode)
+                 and not d.fields}
+        if not empty:
+            break
+        gone |= empty
+        definitions = [d for d in definitions
+                       if not (hasattr(d, "name") and d.name is not None
+                               and d.name.value in empty)]
+    document = DocumentNode(definitions=tuple(definitions))
+    return build_ast_schema(_reachable(document, graphql_schema))
 
 
-def _without_fields(definition: Any, hidden: Hidden) -> Any:
+def _without_fields(definition: Any, hidden: Hidden, gone: set[str]) -> Any:
     if not isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
         return definition
     name = definition.name.value
-    fields = tuple(f for f in definition.fields or () if (name, f.name.value) not in hidden)
+    fields = tuple(f for f in definition.fields or () if (name, f.name.value) not in hidden
+                   and not _named_types(f.type) & gone)
     return type(definition)(**{**{k: getattr(definition, k) for k in definition.keys},
                                "fields": fields})
 
