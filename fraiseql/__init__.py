@@ -45,22 +45,26 @@ from fraiseql.schema.scalars import (
 if TYPE_CHECKING:
     from fraiseql.auth.login import LoginFlow
     from fraiseql.auth.middleware import Auth
+    from fraiseql.authz.authorization import Authorization
     from fraiseql.http.app import FraiseQLApp
 
 __version__ = "0.1.0"
 
 
 def create_app(schema: Any, settings: Settings | None = None, *, auth: Auth | None = None,
-               login: LoginFlow | None = None, **overrides: Any) -> FraiseQLApp:
+               login: LoginFlow | None = None, authz: Authorization | None = None,
+               **overrides: Any) -> FraiseQLApp:
     """The ASGI app serving ``schema``; settings from the environment unless given.
 
     ``auth=fraiseql.auth.Auth([...authenticators])`` authenticates each GraphQL request
     (fraiseql/auth/middleware.py); without it every request is anonymous.
     ``login=fraiseql.auth.login.LoginFlow(...)`` serves the browser login routes under
     /auth/ and accepts their session access tokens (fraiseql/auth/login.py).
+    ``authz=fraiseql.authz.authorization.Authorization(roles=True, audit=True)`` adds the
+    role store, the X-Tenant-ID header and the audit log (docs/authorization.md).
     """
     from fraiseql.http.app import FraiseQLApp
-    return FraiseQLApp(schema, settings or Settings.from_env(**overrides), auth, login)
+    return FraiseQLApp(schema, settings or Settings.from_env(**overrides), auth, login, authz)
 
 
 __all__ = [

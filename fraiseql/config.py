@@ -25,7 +25,12 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "apq_store": ("memory", "postgres"),
     "trusted_documents": ("off", "strict"),
     "env": ("development", "production"),
+    "introspection": ("public", "authenticated", "disabled"),
 }
+# Earlier boolean spellings of the introspection setting.
+_INTROSPECTION_ALIASES = {"true": "public", "1": "public", "yes": "public", "on": "public",
+                          "false": "disabled", "0": "disabled", "no": "disabled",
+                          "off": "disabled"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,9 @@ class Settings:
     max_aliases: int = 100
     plan_cache_size: int = 1000
     graphiql: bool = True
-    introspection: bool = True
+    # Who may run __schema / __type: public, authenticated (not anonymous) or disabled.
+    # Callers who may not also get no "Did you mean ...?" in validation messages.
+    introspection: str = "public"
     # Automatic persisted queries (Apollo protocol): optional, required or disabled;
     # stored per process (memory) or in fraiseql.persisted_queries (postgres).
     apq_mode: str = "optional"
@@ -73,6 +80,10 @@ class Settings:
     auth_revocation: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.introspection, bool) or str(self.introspection).lower() in \
+                _INTROSPECTION_ALIASES:
+            spelled = str(self.introspection).lower()
+            object.__setattr__(self, "introspection", _INTROSPECTION_ALIASES[spelled])
         for name in ("pool_max_size", "max_page_size", "max_body_bytes", "max_query_depth",
                      "max_aliases", "plan_cache_size", "statement_timeout_ms",
                      "apq_cache_size", "result_cache_max_bytes", "result_cache_max_entries"):

@@ -27,6 +27,7 @@ from graphql.execution.collect_fields import collect_sub_fields
 
 from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
 from fraiseql.compiler.plan import ListShape, RootPlan
+from fraiseql.authz.tenancy import tenant_predicate
 from fraiseql.compiler.order import DIRECTIONS, SortKey
 from fraiseql.compiler.projection import build_object
 from fraiseql.compiler.sql import Params, ident, literal
@@ -260,7 +261,10 @@ class _AggregatePlan:
             else:
                 assert m.column is not None
                 items.append(f"f.{ident(m.column)} AS {ident(m.python_name)}")
-        return f"SELECT {', '.join(items)} FROM {ident(definition.sql_source)} AS f"
+        source = self.ctx.sources.get(definition.sql_source)
+        tenant = tenant_predicate(self.ctx, definition, source, self.params, alias="f")
+        scope = f" WHERE {tenant}" if tenant else ""
+        return f"SELECT {', '.join(items)} FROM {ident(definition.sql_source)} AS f{scope}"
 
     def statement(self, gql_type: GraphQLObjectType, nodes: list[Any]) -> tuple[str, Any]:
         # Parts that decide which aggregates to compute come before the group row.

@@ -22,7 +22,8 @@ from graphql.execution.collect_fields import collect_sub_fields
 
 from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
 from fraiseql.compiler.cursor import after_sql, cursor_sql, decoder, fingerprint
-from fraiseql.compiler.operation import _argument_predicates, _select_list
+from fraiseql.authz.tenancy import tenant_predicate
+from fraiseql.compiler.operation import _select_list, row_predicates
 from fraiseql.compiler.order import SortKey, order_terms, sort_keys
 from fraiseql.compiler.plan import ListShape, RootPlan
 from fraiseql.compiler.projection import Projector, build_object
@@ -56,7 +57,7 @@ def _filter_sql(ctx: CompileContext, root: RootField, site: int, params: Params)
     assert root.object is not None and root.sql_source is not None
     source = ctx.sources.get(root.sql_source) or SourceInfo()
     args = ctx.site_values[site]
-    predicates = _argument_predicates(root, args, site, params, source)
+    predicates = row_predicates(ctx, root, args, site, params, source)
     if args.get("where") is not None:
         where = WhereCompiler(ctx.schema, params, site, source)
         predicates.append(where.compile(args["where"], root.object, FILTER_DATA, ("where",)))
@@ -204,9 +205,14 @@ class _Connection:
             return f"edge AS (SELECT p.__n, {cursor} AS __cursor FROM page AS p WHERE {within})"
         if not self.source.has_id:
             return f"edge AS (SELECT p.*, {cursor} AS __cursor FROM page AS p WHERE {within})"
+        # Ids repeat across tenants: the fetch by id is scoped to the tenant too.
+        assert self.root.object is not None
+        tenant = tenant_predicate(self.ctx, self.root.object.definition, self.source,
+                                  self.params)
+        same_tenant = f" AND {tenant}" if tenant else ""
         return (f"edge AS (SELECT p.__n, {cursor} AS __cursor, d.* FROM page AS p "
                 f"CROSS JOIN LATERAL (SELECT {self._selected()} FROM {self.view} AS v "
-                f"WHERE v.id = p.__id LIMIT 1) AS d WHERE {within})")
+                f"WHERE v.id = p.__id{same_tenant} LIMIT 1) AS d WHERE {within})")
 
     def _requested(self, reverse: bool = False) -> str:
         """ORDER BY of the edges in the requested order (or its reverse)."""

@@ -49,11 +49,29 @@ class CompileContext:
     sites: list[ArgumentSite]
     site_values: list[dict[str, Any]]
     alias_counter: int = 0
+    checks: list[Any] = field(default_factory=list)  # plan.Check: who may run it
+    tenant_required: bool = False  # a statement reads a required-tenant source
+    root_key: str = ""  # the response key of the root field being compiled
+    audit: bool = False  # mutations write their audit row (fraiseql/authz/trail.py)
 
     def alias(self, prefix: str) -> str:
         """A fresh SQL alias for a nested sub-select."""
         self.alias_counter += 1
         return f"{prefix}{self.alias_counter}"
+
+    def require(self, rule: Any, what: str) -> None:
+        """Record that the caller must satisfy ``rule`` (None: nothing) to run the plan."""
+        if rule is not None:
+            from fraiseql.compiler.plan import Check
+            self.checks.append(Check(rule, what, (self.root_key,)))
+
+    def require_readable(self, obj: Any, arguments: dict[str, Any]) -> None:
+        """Filtering or ordering on a field reads it: ``where``/``orderBy`` of ``obj`` may
+        only name fields the caller may read, masked ones included."""
+        from fraiseql.authz.rules import fields_used
+        for f, owner in fields_used(self.schema, obj, arguments.get("where"),
+                                    arguments.get("order_by")):
+            self.require(f.rule, f"filtering or ordering on {owner}.{f.graphql_name}")
 
     def add_site(self, field_def: Any, field_node: Any) -> int:
         """Record a field with arguments; returns its index and computes its values."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from fraiseql.authz.tenancy import TENANT_KEY
 from fraiseql.compiler.context import CompileContext, bad_input, param
 from fraiseql.compiler.plan import RootPlan
 from fraiseql.compiler.projection import Projector
@@ -57,6 +58,8 @@ def compile_mutation(ctx: CompileContext, mutation: MutationField, key: str,
     assert mutation.input is not None and mutation.success is not None
     args = [params.add(ParamSource(-1, (), to_text, context_key=name), "text")
             for name in mutation.context_params]
+    if TENANT_KEY in mutation.context_params:
+        ctx.tenant_required = True  # the function acts for a tenant: one must be named
     input_info, schema = mutation.input, ctx.schema  # not ctx: the plan outlives it
     args.append(param(params, site, ("input",),
                       lambda value: input_json(value, input_info, schema), "jsonb"))
@@ -65,12 +68,13 @@ def compile_mutation(ctx: CompileContext, mutation: MutationField, key: str,
     projector = Projector(ctx, params)
     member, shape = _member_json(projector, mutation, nodes)
     call = f"{ident(mutation.definition.function or '')}({', '.join(args)})"
+    audited = _audit_sql(params, mutation, log_args) if ctx.audit else ""
     sql = (f"WITH r AS MATERIALIZED (SELECT * FROM fraiseql.checked({call})), "
            f"logged AS (INSERT INTO fraiseql.change_log (entity_type, entity_id, operation, "
            f"entity_after, entity_before, updated_fields, mutation, actor, tenant_id, trace_id) "
            f"SELECT r.entity_type, r.entity_id, {literal(mutation.definition.operation)}, "
            f"r.entity, r.metadata->'before', r.updated_fields, {literal(mutation.name)}, "
-           f"{', '.join(log_args)} FROM r WHERE r.succeeded AND r.state_changed) "
+           f"{', '.join(log_args)} FROM r WHERE r.succeeded AND r.state_changed){audited} "
            f"SELECT r.succeeded, r.error_class, r.message, {member}, "
            f"CASE WHEN r.succeeded AND r.state_changed THEN ARRAY[r.entity_type] END FROM r")
     plan = RootPlan(key, "mutation", mutation.returns.nullable, sql, params.sources,
@@ -78,6 +82,20 @@ def compile_mutation(ctx: CompileContext, mutation: MutationField, key: str,
     plan.mutation = MutationInfo(mutation.name, mutation.error.name if mutation.error else None,
                                  _error_fields(ctx, mutation, nodes))
     return plan
+
+
+def _audit_sql(params: Params, mutation: MutationField, log_args: list[str]) -> str:
+    """The audit row of this call, written by the same statement: it commits with the
+    change or not at all (fraiseql/authz/audit.py chains it)."""
+    user, tenant, trace = log_args
+    actor_type = params.add(ParamSource(-1, (), to_text, context_key="actor_type"), "text")
+    return (f", audited AS (INSERT INTO fraiseql.audit_log (actor, actor_type, tenant_id, "
+            f"operation, kind, outcome, detail, trace_id) "
+            f"SELECT {user}, {actor_type}, {tenant}, {literal(mutation.name)}, 'mutation', "
+            f"CASE WHEN r.succeeded THEN 'success' ELSE 'failure' END, "
+            f"jsonb_strip_nulls(jsonb_build_object('entity_type', r.entity_type, 'entity_id', "
+            f"r.entity_id, 'error_class', r.error_class, 'state_changed', r.state_changed)), "
+            f"{trace} FROM r)")
 
 
 def _member_json(projector: Projector, mutation: MutationField, nodes: list[Any]

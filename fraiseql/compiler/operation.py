@@ -14,6 +14,7 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
+from fraiseql.authz.tenancy import tenant_predicate
 from fraiseql.compiler.aggregate import compile_aggregate
 from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
 from fraiseql.compiler.mutation import compile_mutation
@@ -38,18 +39,27 @@ STREAM_ROWS = 1000
 
 def compile_operation(schema: Schema, document: DocumentNode, operation: OperationDefinitionNode,
                       variables: dict[str, Any], sources: dict[str, SourceInfo],
-                      max_page_size: int) -> Plan:
-    """Compile ``operation`` for these (coerced) variables' shape."""
+                      max_page_size: int, audit: bool = False) -> Plan:
+    """Compile ``operation`` for these (coerced) variables' shape (``audit``: mutations
+    write their audit row in their own statement)."""
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}
-    ctx = CompileContext(schema, fragments, variables, sources, [], [])
+    ctx = CompileContext(schema, fragments, variables, sources, [], [], audit=audit)
     op_type = operation.operation.value
     root_type = schema.graphql.get_root_type(operation.operation)
     assert root_type is not None  # validation refuses operations the schema lacks
     roots: list[RootPlan] = []
     python_roots: list[Any] = []
+    introspection_roots: list[Any] = []
     for key, nodes in root_fields(ctx, operation, root_type).items():
         name = nodes[0].name.value
+        ctx.root_key = key
+        ctx.require(_root_rule(schema, op_type, name), f"running {op_type} {name}")
+        if name in ("__schema", "__type"):  # answered by graphql-core, per caller's view
+            roots.append(RootPlan(key, "graphql", path_name=name,
+                                  nullable=not is_non_null_type(_field_type(root_type, name))))
+            introspection_roots.extend(nodes)
+            continue
         if name == "__typename":
             roots.append(RootPlan(key, "typename", nullable=False,
                                   value=b'"' + root_type.name.encode() + b'"'))
@@ -76,10 +86,26 @@ def compile_operation(schema: Schema, document: DocumentNode, operation: Operati
             python_roots.extend(nodes)
             continue
         roots.append(compile_root(ctx, root, key, nodes, root_type.fields[name], max_page_size))
-    plan = Plan(op_type, roots, ctx.sites, variable_definitions=operation.variable_definitions)
+    plan = Plan(op_type, roots, ctx.sites, variable_definitions=operation.variable_definitions,
+                checks=tuple(ctx.checks), tenant_required=ctx.tenant_required,
+                introspection=bool(introspection_roots))
     if python_roots:
         plan.graphql_document = _only_fields(document, operation, python_roots)
+    if introspection_roots:
+        plan.introspection_document = _only_fields(document, operation, introspection_roots)
     return plan
+
+
+def _root_rule(schema: Schema, op_type: str, name: str) -> Any:
+    """The rule declared on a root field (a companion's is its list root's), or None."""
+    if op_type == "mutation":
+        mutation = schema.mutations.get(name)
+        return mutation.definition.rule if mutation is not None else None
+    fact = schema.facts.get(name)
+    if fact is not None:
+        return fact.definition.rule
+    root = schema.queries.get(name) or schema.connections.get(name) or schema.counts.get(name)
+    return root.definition.rule if root is not None else None
 
 
 def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any],
@@ -97,7 +123,7 @@ def compile_root(ctx: CompileContext, root: RootField, key: str, nodes: list[Any
                                                        source.columns,
                                                        not_null=source.not_null)
     selected = _select_list(projection, columns)
-    predicates = _argument_predicates(root, args, site, params, source)
+    predicates = row_predicates(ctx, root, args, site, params, source)
     view = ident(root.sql_source)
     if root.is_list:
         cap = root.page_size_cap or max_page_size
@@ -130,8 +156,19 @@ def _compile_companion(ctx: CompileContext, name: str, key: str, nodes: list[Any
     return compile_count(ctx, ctx.schema.counts[name], key, nodes, gql_field)
 
 
-def _argument_predicates(root: RootField, args: dict[str, Any], site: int, params: Params,
-                         source: SourceInfo) -> list[str]:
+def row_predicates(ctx: CompileContext, root: RootField, args: dict[str, Any], site: int,
+                   params: Params, source: SourceInfo) -> list[str]:
+    """Which rows a root may read: its tenant's (fraiseql/authz/tenancy.py) matching the
+    equality arguments named after fields. Records the rules filtering on them needs."""
+    assert root.object is not None
+    ctx.require_readable(root.object, args)
+    tenant = tenant_predicate(ctx, root.object.definition, source, params)
+    return ([tenant] if tenant else []) + _argument_predicates(ctx, root, args, site, params,
+                                                               source)
+
+
+def _argument_predicates(ctx: CompileContext, root: RootField, args: dict[str, Any], site: int,
+                         params: Params, source: SourceInfo) -> list[str]:
     """Equality predicates for declared arguments named after fields."""
     assert root.object is not None
     predicates = []
@@ -141,6 +178,7 @@ def _argument_predicates(root: RootField, args: dict[str, Any], site: int, param
         if args.get(arg.python_name) is None:
             continue
         f = root.object.fields[name]
+        ctx.require(f.rule, f"filtering on {root.object.name}.{f.graphql_name}")
         lhs, cast, lowercase = comparable(f, "v.data", source)
         placeholder = param(params, site, (arg.python_name,),
                             to_lower_text if lowercase else to_text, f"text::{cast}")
@@ -183,6 +221,9 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         limit_sql = nearest.limit(limit_sql, offset_sql)
     page = f" LIMIT {limit_sql}" + (f" OFFSET {offset_sql}" if offset_sql is not None else "")
     if source.has_id and DATA in selected:
+        # Ids repeat across tenants: the fetch by id is scoped to the tenant too.
+        tenant = tenant_predicate(ctx, root.object.definition, source, params)
+        same_tenant = f" AND {tenant}" if tenant else ""
         # Page the ids first so data is built only for the rows returned, then
         # fetch each row's data once behind a LIMIT fence. (A page that reads only
         # columns reads them in one step: W4 on tv_post, 0.52-0.61 -> 0.42-0.43 ms.)
@@ -192,7 +233,8 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         rows = (f"(SELECT * FROM (SELECT v.id, row_number() OVER ({order_sql.strip()}) AS n "
                 f"FROM {scan} WHERE {where_sql}{order_sql}{page}) AS k0 ORDER BY k0.n) "
                 f"AS k CROSS JOIN LATERAL "
-                f"(SELECT {selected} FROM {view} AS v WHERE v.id = k.id LIMIT 1) AS d")
+                f"(SELECT {selected} FROM {view} AS v WHERE v.id = k.id{same_tenant} LIMIT 1) "
+                f"AS d")
         order_key = "k.n"
     else:
         rows = (f"(SELECT {selected}, row_number() OVER ({order_sql.strip()}) AS n FROM {scan} "

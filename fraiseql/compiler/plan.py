@@ -28,6 +28,15 @@ class ArgumentSite:
     values: Any  # Callable[[dict[str, Any]], dict[str, Any]], see compiler/binding.py
 
 
+@dataclass(frozen=True)
+class Check:
+    """A requirement the caller must meet before the plan runs (fraiseql/authz/rules.py)."""
+
+    rule: Any  # fraiseql.authz.rules.Rule
+    what: str  # "running query posts", "reading Post.email", "filtering on Post.email"
+    path: tuple[str, ...]  # the root field's response key
+
+
 @dataclass
 class RootPlan:
     """How one root field is answered."""
@@ -67,3 +76,8 @@ class Plan:
     variable_definitions: Any = ()
     variables: Any = ()  # (name, type, default) per variable, for coerce_variables
     cache: Any = None  # execution.result_cache.CachePolicy when every root may be cached
+    # What fraiseql/authz/checkpoint.py checks before any SQL runs.
+    checks: tuple[Check, ...] = ()
+    tenant_required: bool = False  # reads a required-tenant source or passes tenant_id
+    introspection: bool = False  # selects __schema or __type
+    introspection_document: Any = None  # a document with only those roots

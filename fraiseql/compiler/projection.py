@@ -19,9 +19,10 @@ from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 
 from fraiseql.compiler.context import CompileContext, param
 from fraiseql.compiler.plan import ListShape, Shape
-from fraiseql.compiler.sql import Params, ident, literal, sentinel
-from fraiseql.compiler.values import bounded
-from fraiseql.schema.model import ObjectInfo, TypeRef
+from fraiseql.authz.masks import masked_sql
+from fraiseql.compiler.sql import Params, ParamSource, ident, literal, sentinel
+from fraiseql.compiler.values import bounded, to_text
+from fraiseql.schema.model import FieldInfo, ObjectInfo, TypeRef
 
 # json_build_object takes at most 100 arguments: 50 key/value pairs.
 _MAX_PAIRS = 50
@@ -108,9 +109,20 @@ class Projector:
                 guard, native = direct[f.python_name]
                 expr = native if guard is None else f"(CASE WHEN {guard} THEN {native} " \
                                                     f"ELSE {expr} END)"
+            if f.rule is not None:
+                expr = self._restricted(expr, f, gql_type.name, as_text)
             pairs.append((key, expr))
             shape[key] = (f.type.nullable, sub_shape)
         return build_object(pairs), shape
+
+    def _restricted(self, expr: str, f: FieldInfo, owner: str, as_text: str) -> str:
+        """A field with a rule: the plan requires it (reject), or it is masked in SQL for
+        callers without it, decided by a bound parameter so the plan serves everyone."""
+        if f.on_deny == "reject":
+            self.ctx.require(f.rule, f"reading {owner}.{f.graphql_name}")
+            return expr
+        allowed = self.params.add(ParamSource(-1, (), to_text, rule=f.rule), "text::boolean")
+        return f"(CASE WHEN {allowed} THEN {expr} ELSE {masked_sql(f.mask, as_text)} END)"
 
     def _value(self, as_json: str, as_text: str, ref: TypeRef, nodes: list[Any],
                gql_field: GraphQLField | None) -> tuple[str, Shape]:

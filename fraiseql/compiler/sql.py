@@ -57,6 +57,7 @@ class ParamSource:
     convert: Converter
     constant: Any = None
     context_key: str | None = None  # read from the request context instead
+    rule: Any = None  # an authz Rule: bound 'true' when the caller satisfies it
 
 
 @dataclass
@@ -64,6 +65,8 @@ class Params:
     """Collects ``$n`` parameters while compiling one statement."""
 
     sources: list[ParamSource] = field(default_factory=list)
+    # Placeholders a statement reads more than once (the tenant), by what they hold.
+    shared: dict[str, str] = field(default_factory=dict)
 
     def add(self, source: ParamSource, sql_type: str = "text") -> str:
         """Register a parameter; returns its placeholder cast to ``sql_type``."""

@@ -22,6 +22,8 @@ from graphql import (
     value_from_ast,
 )
 
+from fraiseql.authz.checkpoint import Refusal, allowed, may_introspect, refusals
+from fraiseql.authz.visibility import visible_schema, without_suggestions
 from fraiseql.compiler.binding import coerce_variables
 from fraiseql.compiler.cache import PlanCache, variables_shape
 from fraiseql.compiler.context import SourceInfo
@@ -107,15 +109,25 @@ class Engine:
         self._operations: dict[tuple[str, str | None], Prepared] = {}
         from fraiseql.execution.result_cache import create_result_cache
         self.result_cache = create_result_cache(schema, settings)  # None: nothing opts in
+        self.audit: Any = None  # fraiseql.authz.audit.AuditTrail when audit is on
 
     async def load_sources(self, conn: Any) -> None:
         """Learn the views' columns (once; plans compiled before this are dropped)."""
         from fraiseql.execution.sources import load_sources
         names = sorted({root.sql_source for root in self.schema.queries.values()
-                        if root.sql_source})
+                        if root.sql_source}
+                       | {obj.sql_source for obj in self.schema.objects.values()
+                          if obj.sql_source}
+                       | {fact.definition.sql_source for fact in self.schema.facts.values()})
         from fraiseql.execution.extensions import check_extensions
         await check_extensions(conn, self.schema)
-        self.sources = await load_sources(conn, names)
+        sources = await load_sources(conn, names)
+        from fraiseql.authz.tenancy import missing_tenant_columns
+        problems = missing_tenant_columns(self.schema, sources)
+        if problems:
+            from fraiseql.errors import DatabaseSetupError
+            raise DatabaseSetupError("; ".join(problems))
+        self.sources = sources
         self.plans.clear()
 
     # --- request phases ---------------------------------------------------------------
@@ -145,6 +157,9 @@ class Engine:
         """Execute one request and return its response body."""
         prepared = self.prepare(query, operation_name)
         if isinstance(prepared, Outcome):
+            if prepared.request_error and not may_introspect(self.settings.introspection,
+                                                             context):
+                return Outcome(without_suggestions(prepared.body), True)
             return prepared
         raw_variables = variables or {}
         errors = _Errors()
@@ -160,11 +175,27 @@ class Engine:
             errors.add(exc.message, exc.code, exc.path)
             return Outcome(orjson.dumps({"data": None, "errors": errors.items}), False,
                            prepared.operation.operation.value)
+        if plan.checks or plan.tenant_required or plan.introspection:
+            refused = refusals(plan, context, self.settings.introspection)
+            if refused:
+                return await self._refuse(plan, prepared, refused, context)
         if plan.cache is not None:  # every root opted into the result cache
             assert self.result_cache is not None
             return await self.result_cache.run(self, query, operation_name, plan, site_values,
                                                coerced, raw_variables, context, errors)
         return await self._respond(plan, site_values, coerced, raw_variables, context, errors)
+
+    async def _refuse(self, plan: Plan, prepared: Prepared, refused: list[Refusal],
+                      context: dict[str, Any] | None) -> Outcome:
+        """The answer to a request the checkpoint refused: errors, no data, no SQL run
+        (but the audit record of the denial, in a transaction of its own)."""
+        errors = _Errors()
+        for message, code, path in refused:
+            errors.add(message, code, path)
+        if self.audit is not None:
+            await self.audit.denied(self.pool, plan, prepared.operation, context, errors.items)
+        return Outcome(orjson.dumps({"errors": errors.items, "data": None}), False,
+                       plan.operation)
 
     async def _respond(self, plan: Plan, site_values: list[dict[str, Any]],
                        coerced: dict[str, Any], raw: dict[str, Any],
@@ -198,7 +229,8 @@ class Engine:
         plan = self.plans.get(key)
         if plan is None:
             plan = compile_operation(self.schema, prepared.document, prepared.operation, coerced,
-                                     self.sources or {}, self.settings.max_page_size)
+                                     self.sources or {}, self.settings.max_page_size,
+                                     audit=self.audit is not None)
             plan.variables = prepared.definitions
             if self.result_cache is not None:
                 plan.cache = self.result_cache.policy(plan)
@@ -215,10 +247,14 @@ class Engine:
         sql_roots = [r for r in plan.roots if r.kind == "sql"]
         results: dict[str, bytes | None] = {}
         if sql_roots:
-            results = await self._run_sql(sql_roots, site_values, errors, session_of(context))
+            results = await self._run_sql(sql_roots, site_values, errors, context)
         python_values: dict[str, Any] = {}
         if plan.graphql_document is not None:
             python_values = await self._run_graphql(plan, raw, context, errors)
+        if plan.introspection_document is not None:  # what this caller may see
+            python_values.update(await self._run_graphql(
+                plan, raw, context, errors, plan.introspection_document,
+                visible_schema(self.schema, context)))
         for root in plan.roots:
             if root.kind == "typename":
                 parts.append((root.key_json, root.value))
@@ -235,11 +271,12 @@ class Engine:
         return parts
 
     async def _run_sql(self, roots: list[RootPlan], site_values: list[dict[str, Any]],
-                       errors: _Errors, session: SqlSession | None = None
+                       errors: _Errors, context: dict[str, Any] | None = None
                        ) -> dict[str, bytes | None]:
         results: dict[str, bytes | None] = {}
+        session = session_of(context)
         try:
-            bound = [(root, _bind(root, site_values)) for root in roots]
+            bound = [(root, _bind(root, site_values, context)) for root in roots]
         except RequestError as exc:
             errors.add(exc.message, exc.code, exc.path)
             return {root.key: None for root in roots}
@@ -303,11 +340,11 @@ class Engine:
 
     async def _run_graphql(self, plan: Plan, raw: dict[str, Any],
                            context: dict[str, Any] | None, errors: _Errors,
-                           document: Any = None) -> dict[str, bytes]:
+                           document: Any = None, schema: Any = None) -> dict[str, bytes]:
         from fraiseql.execution.resolver_context import Database
         ctx = dict(context or {})
         ctx.setdefault("db", Database(self, context))
-        result = execute(self.schema.graphql, document or plan.graphql_document,
+        result = execute(schema or self.schema.graphql, document or plan.graphql_document,
                          variable_values=raw, context_value=ctx)
         if hasattr(result, "__await__"):
             result = await result
@@ -330,8 +367,11 @@ class Engine:
 
 def _bind(root: RootPlan, site_values: list[dict[str, Any]],
           context: dict[str, Any] | None = None) -> list[Any]:
-    args = []
+    args: list[Any] = []
     for source in root.params:
+        if source.rule is not None:  # a masked field: shown when the caller may read it
+            args.append("true" if allowed(source.rule, context) else "false")
+            continue
         if source.context_key is not None:
             value: Any = (context or {}).get(source.context_key)
             args.append(None if value is None else source.convert(value))

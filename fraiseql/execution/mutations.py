@@ -21,7 +21,7 @@ from fraiseql.compiler.sql import SENTINEL_BYTES
 from fraiseql.errors import ErrorCode, RequestError
 from fraiseql.execution import db_errors
 from fraiseql.execution.field_errors import repair
-from fraiseql.execution.session import SqlSession, acquire, session_of
+from fraiseql.execution.session import acquire, session_of
 
 logger = logging.getLogger("fraiseql")
 INVALID_RESULT = "FQ001"  # raised by fraiseql.checked()
@@ -43,11 +43,18 @@ async def run_mutations(engine: Any, plan: Plan, site_values: list[dict[str, Any
                 errors.add(exc.message, exc.code, [root.key])
                 value = None
             else:
-                value = await _run_one(engine, root, args, errors, session_of(context))
+                value = await _run_one(engine, root, args, errors, context)
         else:
+            failed_before = len(errors.items)
             values = await engine._run_graphql(plan, raw, context, errors, root.document)
             value = values.get(root.key)
             value = None if value == b"null" else value
+            if engine.audit is not None:  # a Python mutation: its row after it ran
+                failed = len(errors.items) > failed_before
+                await engine.audit.write(engine.pool, context, operation=root.path_name,
+                                         kind="mutation",
+                                         outcome="failure" if failed else "success",
+                                         detail={"resolver": True})
         if value is None and not root.nullable:
             return []
         parts.append((root.key_json, value if value is not None else b"null"))
@@ -55,12 +62,17 @@ async def run_mutations(engine: Any, plan: Plan, site_values: list[dict[str, Any
 
 
 async def _run_one(engine: Any, root: RootPlan, args: list[Any], errors: Any,
-                   session: SqlSession | None = None) -> bytes | None:
+                   context: dict[str, Any] | None) -> bytes | None:
     try:
         # With a session: BEGIN + its settings, the statement, COMMIT (the function sees them).
-        async with acquire(engine.pool, session) as conn:
+        async with acquire(engine.pool, session_of(context)) as conn:
             row = await conn.fetchrow(root.sql, *args)
     except Exception as exc:  # noqa: BLE001 - every database failure is answered here
+        if engine.audit is not None:  # the statement (and its audit row) rolled back
+            await engine.audit.write(engine.pool, context, operation=root.path_name,
+                                     kind="mutation", outcome="error",
+                                     detail={"error": type(exc).__name__,
+                                             "sqlstate": getattr(exc, "sqlstate", None)})
         return _failure_from_exception(exc, root, errors)
     succeeded, error_class, message, value, changed = row[0], row[1], row[2], row[3], row[4]
     if changed is not None and engine.result_cache is not None:

@@ -138,12 +138,20 @@ class Database:
         plan = compile_root(ctx, root, info.field_name, list(info.field_nodes),
                             info.parent_type.fields[info.field_name], engine.settings.max_page_size,
                             site=0)
+        # The statement this call compiled passes the same checkpoint as a request.
+        from fraiseql.authz.checkpoint import refusals
+        from fraiseql.compiler.plan import Plan
+        refused = refusals(Plan("query", [plan], ctx.sites, checks=tuple(ctx.checks),
+                                tenant_required=ctx.tenant_required), self._context)
+        if refused:
+            raise RequestError(refused[0][0], refused[0][1])
         errors: list[dict[str, Any]] = []
         from fraiseql.execution.engine import _bind
         async with self._connection() as conn:
             from fraiseql.execution.engine import _Errors
             collected = _Errors(errors)
-            raw = await engine._run_root(conn, plan, _bind(plan, ctx.site_values), collected)
+            raw = await engine._run_root(conn, plan, _bind(plan, ctx.site_values,
+                                                           self._context), collected)
         if errors:
             raise RequestError(errors[0]["message"], errors[0]["extensions"]["code"])
         return None if raw is None else orjson.loads(raw)

@@ -156,7 +156,7 @@ class ResultCache:
                                                     errors)
             return answer
         key = (self.version, query, operation_name, variables_key(coerced), principal(context),
-               session_key(context))
+               session_key(context), access_key(context))
         entry = self._entries.get(key)
         now = monotonic()
         if entry is not None:
@@ -344,6 +344,13 @@ def principal(context: dict[str, Any] | None) -> Principal | None:
         return None
     return (None if user is None else str(user), None if tenant is None else str(tenant),
             role_names)
+
+
+def access_key(context: dict[str, Any] | None) -> str:
+    """The caller's resolved access (roles, permissions; fraiseql/authz): masks and
+    refusals depend on it, so two callers share an entry only when it is the same."""
+    access = (context or {}).get("access")
+    return "" if access is None else str(getattr(access, "fingerprint", repr(access)))
 
 
 def session_key(context: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:

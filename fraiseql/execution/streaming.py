@@ -42,7 +42,7 @@ def stream_if_large(engine: Any, plan: Plan, site_values: list[dict[str, Any]],
         return None
     from fraiseql.execution.engine import _bind
     try:
-        args = _bind(root, site_values)
+        args = _bind(root, site_values, context)
     except RequestError:
         return None  # the ordinary path reports it
     rows = args[root.stream_limit] if root.stream_limit >= 0 else STREAM_ROWS + 1

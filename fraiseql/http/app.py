@@ -16,6 +16,7 @@ from graphql import OperationDefinitionNode, OperationType, parse
 
 from fraiseql.auth.middleware import Auth, challenge, principal_context
 from fraiseql.auth.principal import ANONYMOUS, AuthenticationError
+from fraiseql.authz.authorization import Authorization, TenantRefused
 from fraiseql.config import Settings
 from fraiseql.errors import DatabaseSetupError, ErrorCode, RequestError
 from fraiseql.execution.engine import Engine
@@ -44,7 +45,7 @@ class FraiseQLApp:
     """An ASGI app serving one schema."""
 
     def __init__(self, schema: Schema, settings: Settings, auth: Auth | None = None,
-                 login: LoginFlow | None = None) -> None:
+                 login: LoginFlow | None = None, authz: Authorization | None = None) -> None:
         self.schema, self.settings = schema, settings
         self.login = login  # the browser login routes under /auth/ (fraiseql/auth/login.py)
         # None: every request is anonymous. Without auth=, the FRAISEQL_AUTH_* settings may
@@ -54,6 +55,12 @@ class FraiseQLApp:
             auth = _with_login_auth(auth, login)
         self.auth = _with_dev_auth(auth, settings)
         self.engine = Engine(schema, settings)
+        # Roles store, tenant header, audit (fraiseql/authz/authorization.py); the schema's
+        # requires*/tenant_column declarations apply with or without it.
+        self.authz = authz
+        if authz is not None and authz.audit:
+            from fraiseql.authz.trail import AuditTrail
+            self.engine.audit = AuditTrail()
         self.persisted = PersistedQueries(self.engine, settings)
         self.started = False
 
@@ -67,6 +74,8 @@ class FraiseQLApp:
             await self.auth.start(self.settings.database_url)
         if self.login is not None:
             await self.login.start()
+        if self.authz is not None:
+            await self.authz.start(self.settings.database_url)
         self.engine.pool = await create_pool(self.settings)
         try:
             await self.persisted.startup(self.engine.pool)
@@ -89,6 +98,8 @@ class FraiseQLApp:
             await self.auth.stop()
         if self.login is not None:
             await self.login.stop()
+        if self.authz is not None:
+            await self.authz.stop()
         if self.engine.result_cache is not None:
             await self.engine.result_cache.stop()
         if self.engine.pool is not None:
@@ -215,19 +226,42 @@ class FraiseQLApp:
         await self._execute(params, _media_type(accept), send, context)
 
     async def _authenticate(self, headers: dict[bytes, bytes]) -> dict[str, Any]:
-        """The request context of the caller; 401 when its credentials are refused."""
-        if self.auth is None:
+        """The request context of the caller; 401 when its credentials are refused,
+        403 when it names a tenant it may not act for."""
+        if self.auth is None and self.authz is None:
             return principal_context(ANONYMOUS)
         text_headers = {name.decode("latin-1").lower(): value.decode("latin-1")
                         for name, value in headers.items()}
         try:
-            principal = await self.auth.authenticate(text_headers)
-            return self.auth.context(principal)
+            principal = ANONYMOUS if self.auth is None else \
+                await self.auth.authenticate(text_headers)
+            if self.authz is None:
+                assert self.auth is not None
+                return self.auth.context(principal)
+            return await self._authorize(principal, text_headers)
         except AuthenticationError as exc:  # the message never contains the credential
             if exc.code is ErrorCode.SERVICE_UNAVAILABLE:  # the identity provider is down
                 raise HttpError(503, exc.message, [(b"retry-after", b"5")],
                                 code=exc.code.value) from None
             raise HttpError(401, exc.message, challenge(exc), code=exc.code.value) from None
+
+    async def _authorize(self, principal: Any, headers: dict[str, str]) -> dict[str, Any]:
+        """The context of an authorized caller: acting tenant, access, trace id."""
+        assert self.authz is not None
+        trace_id = trace_id_of(headers)
+        try:
+            principal, access = await self.authz.resolve(principal, headers)
+        except TenantRefused as exc:
+            if self.engine.audit is not None:
+                context = {**principal_context(principal), "trace_id": trace_id}
+                await self.engine.audit.write(
+                    self.engine.pool, context, operation="X-Tenant-ID", kind="denied",
+                    outcome="denied", detail={"error": exc.message, "code": "FORBIDDEN"})
+            raise HttpError(403, exc.message, code=exc.code.value) from None
+        context = self.auth.context(principal) if self.auth is not None \
+            else principal_context(principal)
+        context["access"], context["trace_id"] = access, trace_id
+        return context
 
     async def _execute(self, params: GraphQLParams, media_type: str, send: Any,
                        context: dict[str, Any] | None = None) -> None:
@@ -273,6 +307,15 @@ class FraiseQLApp:
         content, content_type = found
         await respond(send, 200, content, content_type.encode(),
                       [(b"cache-control", b"public, max-age=31536000, immutable")])
+
+
+def trace_id_of(headers: dict[str, str]) -> str:
+    """The W3C ``traceparent`` header's trace id, or a new one (what the audit log keeps)."""
+    parts = headers.get("traceparent", "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32 and parts[1] != "0" * 32 \
+            and all(c in "0123456789abcdef" for c in parts[1]):
+        return parts[1]
+    return uuid.uuid4().hex
 
 
 def _auth_from_settings(auth: Auth | None, settings: Settings, app: Any) -> Auth | None:

@@ -179,9 +179,25 @@ class _Resolver:
                        f"{python_name!r} both become GraphQL field {graphql_name!r}", cls,
                        "rename one, or set fraiseql.field(name=...)")
             return
+        if options.rule is not None and info.definition.kind == "input":
+            self.error(f"{cls.__name__}.{python_name}: requires* restricts reading a field; "
+                       "an input field is written", cls,
+                       "put the requirement on the mutation (requires=...)")
+            return
+        if options.on_deny == "mask" and options.rule is not None and options.mask is None \
+                and not ref.nullable:
+            self.error(f"{cls.__name__}.{python_name}: masked with null but not nullable", cls,
+                       f"declare it `{python_name}: ... | None`, or give mask=\"redact\"")
+            return
+        if options.mask is not None and (ref.kind != "scalar" or ref.scalar is None
+                                         or not ref.scalar.as_text):
+            self.error(f"{cls.__name__}.{python_name}: mask={options.mask!r} needs a text "
+                       "field (String, ID, ...)", cls, "leave mask=None to show null")
+            return
         info.fields[graphql_name] = FieldInfo(
             python_name, graphql_name, ref, options.description, default, has_default,
-            options.deprecation_reason, omittable=raw_default is UNSET)
+            options.deprecation_reason, omittable=raw_default is UNSET, rule=options.rule,
+            on_deny=options.on_deny, mask=options.mask)
         self._enqueue(ref)
 
     def _allowed_in(self, kind: str, ref: TypeRef, cls: type, python_name: str) -> bool:

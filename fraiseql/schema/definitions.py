@@ -44,6 +44,9 @@ class FieldOptions:
     graphql_name: str | None = None
     default: Any = UNSET
     deprecation_reason: str | None = None
+    rule: Any = None  # fraiseql.authz.rules.Rule: who may read it
+    on_deny: str = "reject"  # "reject": FORBIDDEN; "mask": null or the mask's value
+    mask: str | None = None  # fraiseql/authz/masks.py
 
 
 def field_options(
@@ -52,9 +55,25 @@ def field_options(
     name: str | None = None,
     default: Any = UNSET,
     deprecation_reason: str | None = None,
+    requires: str | list[str] | None = None,
+    requires_role: str | list[str] | None = None,
+    requires_scope: str | list[str] | None = None,
+    on_deny: str = "reject",
+    mask: str | None = None,
 ) -> Any:
-    """Attach options to a field: ``title: str = fraiseql.field(description="...")``."""
-    return FieldOptions(description, name, default, deprecation_reason)
+    """Attach options to a field: ``title: str = fraiseql.field(description="...")``.
+
+    ``requires`` (permissions, all), ``requires_role`` (any) and ``requires_scope``
+    (all) restrict who may read it; a caller without them gets FORBIDDEN
+    (``on_deny="reject"``) or, with ``on_deny="mask"``, null or ``mask``'s value
+    (fraiseql/authz/masks.py), computed in SQL.
+    """
+    from fraiseql.authz.masks import check_mask
+    from fraiseql.authz.rules import check_on_deny, make_rule
+    check_on_deny(on_deny, mask)
+    check_mask(mask)
+    return FieldOptions(description, name, default, deprecation_reason,
+                        make_rule(requires, requires_role, requires_scope), on_deny, mask)
 
 
 def location_of(obj: Any, field: str | None = None) -> SourceLocation | None:
@@ -90,6 +109,11 @@ class TypeDefinition:
     description: str | None = None
     implements: list[type] = field(default_factory=list)
     role: str | None = None  # "success" | "error" for mutation result members
+    # The view's column naming each row's tenant: every read gets its tenant predicate
+    # (fraiseql/authz/tenancy.py). Required: a request without a tenant is refused;
+    # not required: it sees only rows whose tenant is NULL (shared rows).
+    tenant_column: str | None = None
+    tenant_required: bool = True
 
     @property
     def module_globals(self) -> dict[str, Any]:
@@ -117,6 +141,7 @@ class QueryDefinition:
     max_page_size: int | None = None
     is_resolver: bool = False  # an async def that runs in Python with `info`
     cache_ttl: float | None = None  # seconds the result cache may serve its answers
+    rule: Any = None  # fraiseql.authz.rules.Rule: who may run it
 
 
 MUTATION_OPERATIONS = ("INSERT", "UPDATE", "DELETE", "CUSTOM")
@@ -133,6 +158,7 @@ class MutationDefinition:
     context_params: tuple[str, ...] = ()  # request values passed as leading arguments
     description: str | None = None
     is_resolver: bool = False
+    rule: Any = None  # fraiseql.authz.rules.Rule: who may run it
 
 
 def definition_of(obj: Any) -> Any:

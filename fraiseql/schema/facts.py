@@ -73,21 +73,32 @@ class FactDefinition:
     query_name: str | None = None
     description: str | None = None
     max_page_size: int | None = None
+    tenant_column: str | None = None  # as @fraiseql.type's: every aggregate is per tenant
+    tenant_required: bool = True
+    rule: Any = None  # fraiseql.authz.rules.Rule: who may aggregate it
 
 
 def fact(cls: Any = None, *, sql_source: str, dimensions_column: str = "dimensions",
          name: str | None = None, query_name: str | None = None,
-         description: str | None = None, max_page_size: int | None = None) -> Any:
+         description: str | None = None, max_page_size: int | None = None,
+         tenant_column: str | None = None, tenant_required: bool = True,
+         requires: str | list[str] | None = None, requires_role: str | list[str] | None = None,
+         requires_scope: str | list[str] | None = None) -> Any:
     """Declare a fact table; pass the class to ``build_schema(facts=[...])``.
 
     ``name`` prefixes the generated GraphQL types (default: the class name), and
     ``query_name`` names the root field (default: ``tf_sales`` -> ``salesAggregate``).
+    ``tenant_column`` and ``requires*`` as for @fraiseql.type and @fraiseql.query.
     """
+    from fraiseql.authz.rules import make_rule
+    rule = make_rule(requires, requires_role, requires_scope)
+
     def wrap(target: type[T]) -> type[T]:
         target.__fraiseql_fact__ = FactDefinition(  # type: ignore[attr-defined]
             cls=target, name=name or target.__name__, sql_source=sql_source,
             dimensions_column=dimensions_column, query_name=query_name,
-            description=description or own_docstring(target), max_page_size=max_page_size)
+            description=description or own_docstring(target), max_page_size=max_page_size,
+            tenant_column=tenant_column, tenant_required=tenant_required, rule=rule)
         return target
 
     return wrap(cls) if cls is not None else wrap

@@ -163,7 +163,7 @@ class _Converter:
         if info.name in self.named:
             return self.named[info.name]  # type: ignore[return-value]
         definition = info.definition
-        fields = lambda: {name: self.object_field(f) for name, f in info.fields.items()}  # noqa: E731
+        fields = lambda: {name: self.object_field(f, info.name) for name, f in info.fields.items()}  # noqa: E731
         if definition.kind == "interface":
             made: Any = GraphQLInterfaceType(info.name, fields, description=definition.description)
         else:
@@ -175,14 +175,17 @@ class _Converter:
         self.named[info.name] = made
         return made  # type: ignore[no-any-return]
 
-    def object_field(self, f: Any) -> GraphQLField:
+    def object_field(self, f: Any, owner: str = "") -> GraphQLField:
         args = {}
         if f.type.kind == "list":
             args = {"limit": GraphQLArgument(GraphQLInt, description="At most this many items."),
                     "offset": GraphQLArgument(GraphQLInt, description="Skip this many items.")}
+        resolve = response_key_resolver
+        if f.rule is not None:  # Python-resolved objects obey the field's rule too
+            from fraiseql.authz.checkpoint import restricted_resolver
+            resolve = restricted_resolver(f, owner, response_key_resolver)
         return GraphQLField(self.output(f.type), args=args, description=f.description,
-                            deprecation_reason=f.deprecation_reason,
-                            resolve=response_key_resolver)
+                            deprecation_reason=f.deprecation_reason, resolve=resolve)
 
     def input_type(self, info: ObjectInfo) -> GraphQLInputObjectType:
         if info.name not in self.named:

@@ -42,6 +42,9 @@ class FieldInfo:
     has_default: bool = False
     deprecation_reason: str | None = None
     omittable: bool = False  # `= fraiseql.UNSET`: may be absent, yet not null if non-null
+    rule: Any = None  # fraiseql.authz.rules.Rule: who may read it (None: everyone)
+    on_deny: str = "reject"  # "reject" | "mask"
+    mask: str | None = None  # fraiseql/authz/masks.py
 
 
 @dataclass

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules, validate
-from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql.config import Settings
 from fraiseql.errors import ErrorCode
@@ -34,8 +33,8 @@ class DocumentCache:
         self.rules = [*specified_rules, KnownOperationTypeRule,
                       max_depth_rule(settings.max_query_depth),
                       max_aliases_rule(settings.max_aliases)]
-        if not settings.introspection:
-            self.rules.append(NoSchemaIntrospectionCustomRule)
+        # Introspection is allowed per caller (fraiseql/authz/checkpoint.py), after this
+        # cache: a checked document serves every caller.
         self._entries: OrderedDict[str, CheckedDocument] = OrderedDict()
         # A bound on tokens keeps a hostile document from exhausting the parser.
         self.max_tokens = max(10_000, settings.max_aliases * 50)

@@ -1,0 +1,86 @@
+"""The authorization a server applies beyond the schema's own declarations.
+
+    authz = Authorization(roles=True, tenant_header="X-Tenant-ID", audit=True)
+    app = fraiseql.create_app(schema, auth=Auth([...]), authz=authz)
+
+- ``roles``: True (a RoleStore on the app's database: fraiseql/authz/rbac.py) or a
+  RoleStore: each authenticated request's roles, permissions and tenants are resolved
+  once (cached across requests, invalidated on every process when a grant changes).
+  Without it a caller has its token's roles and no permissions.
+- ``tenant_header``: an authenticated caller may name the tenant it acts for in this
+  header when it may act for it (its token's tenant, or a tenant where it holds a
+  grant); anything else is refused (403). An anonymous caller's header is ignored.
+  None: the tenant comes from the token only.
+- ``audit``: write the audit log (fraiseql/authz/trail.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from fraiseql.auth.principal import Principal
+from fraiseql.authz.rules import AccessLike, TokenAccess
+from fraiseql.errors import ConfigurationError, ErrorCode, FraiseQLError
+
+
+class TenantRefused(FraiseQLError):
+    """The caller named a tenant it may not act for (HTTP 403, FORBIDDEN)."""
+
+    code = ErrorCode.FORBIDDEN
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Authorization:
+    """Roles store, tenant header and audit, for one app."""
+
+    def __init__(self, *, roles: Any = None, tenant_header: str | None = "X-Tenant-ID",
+                 audit: bool = False) -> None:
+        self._roles_option = roles
+        self.store: Any = roles if roles not in (None, True, False) else None
+        self.tenant_header = tenant_header.lower() if tenant_header else None
+        self.audit = audit
+
+    async def start(self, database_url: str | None) -> None:
+        """Open the role store (fails the boot when it cannot work)."""
+        if self._roles_option is True and self.store is None:
+            if not database_url:
+                raise ConfigurationError("Authorization(roles=True) needs the app's database "
+                                         "URL (FRAISEQL_DATABASE_URL), or pass roles=RoleStore(url)")
+            from fraiseql.authz.rbac import RoleStore
+            self.store = RoleStore(database_url)
+        if self.store is not None:
+            await self.store.start()
+
+    async def stop(self) -> None:
+        if self.store is not None:
+            await self.store.stop()
+
+    async def resolve(self, principal: Principal, headers: Mapping[str, str]
+                      ) -> tuple[Principal, AccessLike]:
+        """The principal acting (tenant from the header when allowed) and its access.
+
+        With a role store the principal's roles become its effective roles (granted and
+        inherited included), so SQL (``fraiseql.roles``) sees what the checkpoint saw.
+        """
+        if not principal.is_authenticated:
+            return principal, TokenAccess()  # an anonymous caller names no tenant
+        access = await self._access(principal)
+        requested = headers.get(self.tenant_header, "").strip() if self.tenant_header else ""
+        if requested and requested != principal.tenant_id:
+            if requested not in getattr(access, "tenants", frozenset()):
+                raise TenantRefused(f"you may not act for tenant {requested!r}")
+            principal = dataclasses.replace(principal, tenant_id=requested)
+            access = await self._access(principal)
+        if self.store is not None:
+            principal = dataclasses.replace(principal, roles=frozenset(access.roles))
+        return principal, access
+
+    async def _access(self, principal: Principal) -> Any:
+        if self.store is None:
+            return TokenAccess(principal.roles)
+        return await self.store.access(principal.subject, principal.tenant_id, principal.roles)
