@@ -84,7 +84,7 @@ def pattern_matches(pattern: str, permission: str) -> bool:
 class _Patterns:
     """A set of permission patterns, split by shape so that a match is set lookups."""
 
-    __slots__ = ("exact", "resources", "actions", "everything")
+    __slots__ = ("actions", "everything", "exact", "resources")
 
     def __init__(self, patterns: Iterable[str]) -> None:
         exact, resources, actions = set(), set(), set()

@@ -395,6 +395,7 @@ async def test_a_grant_by_the_cli_reaches_every_store(db: asyncpg.Connection, st
     status, out, err = await run_cli("grants", "add", "carol", "editor", "--tenant", "acme",
                                      "--database-url", fresh_blog_db_url)
     assert status == 0, err
+    assert out.startswith("granted editor to carol in tenant acme for good (grant ")
     for store in (one, two):
         async def sees_it(store: RoleStore = store) -> bool:
             return (await store.access("carol", "acme", NONE)).has_permission("post:edit")
