@@ -307,7 +307,8 @@ class RoleStore:
 
     def _remember(self, key: CacheKey, generation: int, access: Access) -> None:
         # Only while listening, and only if nothing changed since the query began.
-        if not self._listening or generation != self._generation:
+        if not self._listening or generation != self._generation \
+                or self.ttl_s <= 0 or self.max_entries < 1:
             return
         expires = time.time() + self.ttl_s
         if access.valid_until is not None:

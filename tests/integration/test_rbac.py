@@ -176,6 +176,28 @@ async def test_cycles_are_refused(db: asyncpg.Connection) -> None:
         == [("admin", "editor"), ("editor", "viewer"), ("intern", "viewer")]
 
 
+async def test_two_halves_of_a_cycle_in_concurrent_transactions(
+        db: asyncpg.Connection, fresh_blog_db_url: str) -> None:
+    other = await asyncpg.connect(fresh_blog_db_url)
+    try:
+        mine = db.transaction()
+        await mine.start()
+        await db.execute("INSERT INTO fraiseql.role_parents VALUES ('intern', 'admin')")
+        # The other transaction adds the other half; it waits for this one to finish...
+        theirs = asyncio.create_task(other.execute(
+            "INSERT INTO fraiseql.role_parents VALUES ('admin', 'intern')"))
+        await asyncio.sleep(0.3)
+        assert not theirs.done()
+        await mine.commit()
+        # ...then sees the committed half, and is refused.
+        with pytest.raises(asyncpg.CheckViolationError, match="role admin cannot inherit"):
+            await asyncio.wait_for(theirs, 5)
+    finally:
+        await other.close()
+    assert await db.fetchval("SELECT count(*) FROM fraiseql.role_parents"
+                             " WHERE role IN ('intern', 'admin')") == 3
+
+
 async def test_bad_permissions_and_unknown_roles_are_refused(db: asyncpg.Connection) -> None:
     for bad in ["post", "post:", "po*:read", "post:read:x", "post: read"]:
         with pytest.raises(asyncpg.CheckViolationError, match="bad permission"):
