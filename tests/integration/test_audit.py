@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -77,7 +78,7 @@ async def test_a_chain_of_100_records_verifies(db: asyncpg.Connection) -> None:
                           " kind, outcome, detail::text AS detail, trace_id, prev_hash, hash"
                           " FROM fraiseql.audit_log ORDER BY id")
     assert bytes(rows[0]["prev_hash"]) == GENESIS_HASH == bytes(32)
-    for previous, row in zip(rows, rows[1:], strict=False):
+    for previous, row in itertools.pairwise(rows):
         assert bytes(row["prev_hash"]) == bytes(previous["hash"])
     # The hash is exactly sha256(prev_hash || [id, epoch microseconds, ...] as jsonb text).
     assert [bytes(r["hash"]) for r in rows] == [canonical_hash(r) for r in rows]
