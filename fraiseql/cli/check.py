@@ -7,7 +7,7 @@ backed by a PostgreSQL function: the function the engine will call exists,
 takes (context params as text..., input jsonb) and returns one
 ``fraiseql.mutation_result``. One line per problem; exit status 1 if there is any.
 
-Security warnings (fraiseql/authz/checks.py) follow: the role connected as bypasses
+Security warnings (fraiseql/authz/checks.py) are listed too: the role connected as bypasses
 row-level security, or a tenant-scoped type is read through a view that is not
 ``security_invoker`` or from a table whose row-level security is not enabled and forced.
 They are printed, and do not change the exit status.
