@@ -6,6 +6,11 @@ a sample of its rows holds every declared key with a fitting JSON type
 backed by a PostgreSQL function: the function the engine will call exists,
 takes (context params as text..., input jsonb) and returns one
 ``fraiseql.mutation_result``. One line per problem; exit status 1 if there is any.
+
+Security warnings (fraiseql/authz/checks.py) are listed too: the role connected as bypasses
+row-level security, or a tenant-scoped type is read through a view that is not
+``security_invoker`` or from a table whose row-level security is not enabled and forced.
+They are printed, and do not change the exit status.
 """
 
 from __future__ import annotations
@@ -94,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
     mutations = mutation_functions_of(app.schema)
     also = f" and {len(mutations)} mutation function(s)" if mutations else ""
     print(f"checking {len(sources)} view(s){also} of {args.target} in {mask_url(url)}")
-    reports, mutation_reports = run_async(_check_all(app.schema, url, sources, mutations,
-                                                     args.sample))
-    return _print_report(reports, mutation_reports)
+    reports, mutation_reports, warnings = run_async(_check_all(app.schema, url, sources,
+                                                               mutations, args.sample))
+    return _print_report(reports, mutation_reports, warnings)
 
 
 def sources_of(schema: Any) -> dict[str, list[str]]:
@@ -123,7 +128,8 @@ def mutation_functions_of(schema: Any) -> list[MutationReport]:
 
 async def _check_all(schema: Any, url: str, sources: dict[str, list[str]],
                      mutations: list[MutationReport], sample: int
-                     ) -> tuple[list[SourceReport], list[MutationReport]]:
+                     ) -> tuple[list[SourceReport], list[MutationReport], list[str]]:
+    from fraiseql.authz.checks import security_warnings
     from fraiseql.cli.common import connect
     conn = await connect(url)
     try:
@@ -131,7 +137,7 @@ async def _check_all(schema: Any, url: str, sources: dict[str, list[str]],
                    for name, types in sources.items()]
         for report in mutations:
             await _check_mutation(conn, report)
-        return reports, mutations
+        return reports, mutations, await security_warnings(conn, schema)
     finally:
         await conn.close()
 
@@ -242,7 +248,8 @@ def _quoted(name: str) -> str:
 
 
 def _print_report(reports: list[SourceReport],
-                  mutations: list[MutationReport] | None = None) -> int:
+                  mutations: list[MutationReport] | None = None,
+                  warnings: list[str] | None = None) -> int:
     mutations = mutations or []
     width = max((len(r.source) for r in reports), default=0)
     for report in reports:
@@ -255,6 +262,10 @@ def _print_report(reports: list[SourceReport],
     for mutation in mutations:
         status = "ok" if not mutation.problems else f"{len(mutation.problems)} problem(s)"
         print(f"  {mutation.mutation:<{width}}  {mutation.signature:<{signatures}}  {status}")
+    if warnings:  # before the problems; they do not change the exit status
+        print("\nwarnings:")
+        for line in warnings:
+            print(f"  warning: {line}")
     problems = [line for report in reports for line in report.problems]
     problems += [line for mutation in mutations for line in mutation.problems]
     if problems:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 # Subcommand modules, in the order `fraiseql --help` lists them. Each has
 # register(subparsers) and keeps its heavy imports inside its run function.
 COMMANDS = ("init", "dev", "token", "serve", "check", "schema", "explain", "migrate", "install",
-            "documents", "tv", "apikey", "sessions", "tokens", "roles", "grants")
+            "documents", "tv", "apikey", "sessions", "tokens", "roles", "grants", "audit")
 
 
 class _Parser(argparse.ArgumentParser):
