@@ -95,7 +95,7 @@ GRANT SELECT ON v_project, tf_usage, tb_invoice TO {role};
 GRANTS_IF_PRESENT = """
 DO $$ BEGIN
   IF to_regclass('fraiseql.audit_log') IS NOT NULL THEN
-    EXECUTE 'GRANT SELECT, INSERT ON fraiseql.audit_log TO {role}';
+    EXECUTE 'GRANT INSERT, SELECT (id) ON fraiseql.audit_log TO {role}';
   END IF;
   IF to_regprocedure('fraiseql.effective_access(text,text,text[])') IS NOT NULL THEN
     EXECUTE 'GRANT EXECUTE ON FUNCTION fraiseql.effective_access(text,text,text[]) TO {role}';
