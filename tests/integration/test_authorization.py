@@ -1,6 +1,6 @@
 """Authorization with the role store, the X-Tenant-ID header and the audit log.
 
-The two-tenant fixture (tests/integration/tenants_db.py), served by an app created with
+The two-tenant fixture (tests/tenants_db.py), served by an app created with
 ``authz=Authorization(roles=True, audit=True)``: grants in the database decide roles and
 permissions per tenant, an authenticated caller may act for a tenant where it holds a
 grant, and every mutation and every refusal leaves one chained audit record.

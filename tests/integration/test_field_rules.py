@@ -2,7 +2,7 @@
 
 Project.owner_email and Member.email are masked without scope read:pii (email mask),
 Project.budget is null without role finance, Project.secret is refused without role
-admin (tests/integration/tenants_db.py).
+admin (tests/tenants_db.py).
 """
 
 from __future__ import annotations

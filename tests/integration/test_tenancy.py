@@ -1,6 +1,6 @@
 """Tenant isolation by the compiler, on every read path, with overlapping ids.
 
-tests/integration/tenants_db.py: tenants acme (12 projects) and globex (9), ids 1..n in
+tests/tenants_db.py: tenants acme (12 projects) and globex (9), ids 1..n in
 each; every name starts with its tenant. No RLS on tb_project: the compiler's
 predicate alone keeps tenants apart here.
 """
