@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from tenants_db import SCHEMA, SECRET
+
 import fraiseql
 from fraiseql.auth import Auth
 from fraiseql.auth.dev import DevAuthenticator
 from fraiseql.authz import Authorization
-from tenants_db import SCHEMA, SECRET
 
 app = fraiseql.create_app(SCHEMA, fraiseql.Settings.from_env(),
                           auth=Auth([DevAuthenticator(SECRET)]),

@@ -7,9 +7,6 @@ next request: the state is in PostgreSQL, not in either process.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,6 +17,7 @@ import asyncpg
 import httpx
 import jwt
 import pytest
+from cli_runner import run_fraiseql as fraiseql
 
 from fraiseql.auth.dev import make_dev_token
 from fraiseql.auth.sessions import AccessTokens, SessionStore
@@ -30,14 +28,6 @@ DEV_SECRET = "e2e-revocation-dev-secret-" + "d" * 40
 SESSION_SECRET = "e2e-revocation-session-secret-" + "s" * 40
 QUERY = {"query": "{ tags(limit: 1, orderBy: {name: ASC}) { name } }"}
 DATA = {"data": {"tags": [{"name": "API Design"}]}}
-
-
-def fraiseql(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FRAISEQL_DATABASE_URL", "DATABASE_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "fraiseql.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def post(server: ServedApp, headers: dict[str, str]) -> httpx.Response:

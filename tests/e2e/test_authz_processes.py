@@ -7,9 +7,6 @@ ordinary role, with ``Authorization(roles=True)``: each caches a caller's access
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,22 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cli_runner import run_fraiseql as cli
+from tenants_db import SECRET, tenants  # noqa: F401 - tenants is the fixture
 
 from fraiseql.auth.dev import make_dev_token
 from fraiseql.testing.client import ServedApp, serve_in_subprocess
-from tenants_db import SECRET, tenants  # noqa: F401 - tenants is the fixture
 
 REPO = Path(__file__).resolve().parents[2]
 QUERY = {"query": "{ auditProjects(limit: 1) { name } }"}
 ALLOWED = (200, {"data": {"auditProjects": [{"name": "acme project 1"}]}})
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FRAISEQL_DATABASE_URL", "DATABASE_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "fraiseql.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
 
 
 @contextmanager

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest_asyncio
+from cli_runner import run_fraiseql as fraiseql
 
 from fraiseql.authz.audit import record
 from fraiseql.ops.migrations import install_framework
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def fraiseql(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FRAISEQL_DATABASE_URL", "DATABASE_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "fraiseql.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

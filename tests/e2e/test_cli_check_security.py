@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-
-REPO = Path(__file__).resolve().parents[2]
+from cli_runner import run_fraiseql as fraiseql
 
 APP = """
 import fraiseql
@@ -42,14 +38,6 @@ INSERT INTO tb_item VALUES (1, 't1', 'a');
 CREATE VIEW v_item AS
   SELECT id, jsonb_build_object('id', id, 'name', name) AS data FROM tb_item;
 """
-
-
-def fraiseql(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FRAISEQL_DATABASE_URL", "DATABASE_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "fraiseql.cli.main", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 async def execute(url: str, sql: str) -> None:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from cli_runner import run_fraiseql as fraiseql
 
-REPO = Path(__file__).resolve().parents[2]
 TAGS = "query Tags { tags { name } }"
 POSTS = "query Posts { posts(limit: 2) { title } }\nquery Other { tags { slug } }"
 ANONYMOUS = "{ tags { slug } }"
@@ -20,14 +17,6 @@ ANONYMOUS = "{ tags { slug } }"
 
 def sha(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
-
-
-def fraiseql(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FRAISEQL_DATABASE_URL", "DATABASE_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "fraiseql.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def write(path: Path, manifest: Any) -> str:

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import getpass
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import asyncpg
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def fraiseql(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FRAISEQL_DATABASE_URL", "DATABASE_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "fraiseql.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+from cli_runner import run_fraiseql as fraiseql
 
 
 def ok(*args: str) -> str:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import asyncpg
+from cli_runner import run_fraiseql as fraiseql
 
 from fraiseql.ops.migrations import install_framework
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def seed_id(key: str) -> str:
@@ -30,14 +25,6 @@ SELECT NOT EXISTS (
     SELECT FROM tv_post t FULL JOIN v_post v ON v.id = t.id
     WHERE t.id IS NULL OR v.id IS NULL OR t.data::text <> v.data::text OR t.status <> v.status)
 """
-
-
-def fraiseql(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FRAISEQL_DATABASE_URL", "DATABASE_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "fraiseql.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 async def execute(url: str, sql: str) -> None:

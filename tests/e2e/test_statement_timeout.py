@@ -12,7 +12,6 @@ from fraiseql.http.app import FraiseQLApp
 from fraiseql.testing.client import AppClient
 
 
-
 async def test_slow_statement_is_a_timeout_error(
         fresh_blog_db_url: str, make_blog_app: Callable[..., FraiseQLApp]) -> None:
     conn = await asyncpg.connect(fresh_blog_db_url)

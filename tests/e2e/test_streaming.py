@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import orjson
-import pytest
 import pytest_asyncio
 
 import fraiseql

@@ -22,6 +22,7 @@ from tenants_db import (  # noqa: F401 - tenants is the fixture
     audit_projects,
     bearer,
     graphql,
+    invoice_total,
     make_app,
     projects,
     tenants,
@@ -35,7 +36,7 @@ def project_export(limit: int = 100) -> list[Project]:
     """Needs the project:export permission (from a role granted in the database)."""
 
 
-SCHEMA = fraiseql.build_schema(queries=[projects, audit_projects, project_export],
+SCHEMA = fraiseql.build_schema(queries=[projects, audit_projects, project_export, invoice_total],
                                mutations=[CreateProject])
 
 
@@ -90,13 +91,18 @@ async def test_the_tenant_header_is_accepted_only_where_the_caller_holds_a_grant
                                "SELECT fraiseql.grant_role('ann', 'viewer', 'globex');")
     query = "{ projects(limit: 1) { name } }"
     ann = bearer("ann", tenant_id="acme")
+    invoices = "{ invoiceTotal }"  # row-level security on fraiseql.tenant_id, not the compiler
     async with AppClient(authorized_app(url)) as client:
         own = await graphql(client, query, ann)
         granted = await graphql(client, query, {**ann, "x-tenant-id": "globex"})
+        own_invoices = await graphql(client, invoices, ann)
+        granted_invoices = await graphql(client, invoices, {**ann, "x-tenant-id": "globex"})
         refused = await graphql(client, query, {**ann, "x-tenant-id": "initech"}, status=403)
         anonymous = await graphql(client, query, {"x-tenant-id": "globex"})
     assert own == {"data": {"projects": [{"name": "acme project 1"}]}}
     assert granted == {"data": {"projects": [{"name": "globex project 1"}]}}
+    assert (own_invoices, granted_invoices) == ({"data": {"invoiceTotal": 300}},
+                                                {"data": {"invoiceTotal": 999}})
     assert refused == {"errors": [{"message": "you may not act for tenant 'initech'",
                                    "extensions": {"code": "FORBIDDEN"}}]}
     assert anonymous["errors"][0]["extensions"]["code"] == "TENANT_REQUIRED"
