@@ -113,49 +113,32 @@ def check_on_deny(on_deny: str, mask: Any) -> None:
 def fields_used(schema: Any, obj: Any, where: Any, order_by: Any) -> list[tuple[Any, str]]:
     """(field, owner type name) for every restricted field a where/orderBy value names."""
     found: list[tuple[Any, str]] = []
-    _where_fields(schema, obj, where, found)
+    _named_fields(schema, obj, where, found)
     for item in order_by or []:
-        _order_fields(schema, obj, item, found)
+        _named_fields(schema, obj, item, found)
     return found
 
 
-def _field(obj: Any, key: str) -> Any:
-    return obj.fields.get(key) or next(
-        (f for f in obj.fields.values() if f.python_name == key), None)
-
-
-def _where_fields(schema: Any, obj: Any, where: Any, found: list[tuple[Any, str]]) -> None:
-    if not isinstance(where, dict):
+def _named_fields(schema: Any, obj: Any, value: Any, found: list[tuple[Any, str]]) -> None:
+    """Walk a where tree or an orderBy item: keys are fields of ``obj`` (or _and/_or/_not),
+    a nested object's value names its fields, a list of objects' ``any`` its items'."""
+    if not isinstance(value, dict):
         return
-    for key, value in where.items():
+    for key, inner in value.items():
         if key in ("_and", "_or"):
-            for item in value or []:
-                _where_fields(schema, obj, item, found)
+            for item in inner or []:
+                _named_fields(schema, obj, item, found)
             continue
         if key == "_not":
-            _where_fields(schema, obj, value, found)
+            _named_fields(schema, obj, inner, found)
             continue
-        f = _field(obj, key)
+        f = obj.fields.get(key) or next(
+            (f for f in obj.fields.values() if f.python_name == key), None)
         if f is None:
             continue
         if f.rule is not None:
             found.append((f, obj.name))
         nested = schema.objects.get(f.type.named().name)
-        if nested is not None and isinstance(value, dict):
-            # a nested object's where, or a list's {any: where, isEmpty: ...}
-            inner = value.get("any") if f.type.kind == "list" else value
-            _where_fields(schema, nested, inner, found)
-
-
-def _order_fields(schema: Any, obj: Any, item: Any, found: list[tuple[Any, str]]) -> None:
-    if not isinstance(item, dict):
-        return
-    for key, value in item.items():
-        f = _field(obj, key)
-        if f is None:
-            continue
-        if f.rule is not None:
-            found.append((f, obj.name))
-        nested = schema.objects.get(f.type.named().name)
-        if nested is not None and isinstance(value, dict):
-            _order_fields(schema, nested, value, found)
+        if nested is not None and isinstance(inner, dict):
+            _named_fields(schema, nested, inner.get("any") if f.type.kind == "list" else inner,
+                          found)
