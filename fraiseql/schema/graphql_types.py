@@ -163,7 +163,8 @@ class _Converter:
         if info.name in self.named:
             return self.named[info.name]  # type: ignore[return-value]
         definition = info.definition
-        fields = lambda: {name: self.object_field(f, info.name) for name, f in info.fields.items()}  # noqa: E731
+        fields = lambda: {name: self.object_field(f, info.name)  # noqa: E731
+                          for name, f in info.fields.items()}
         if definition.kind == "interface":
             made: Any = GraphQLInterfaceType(info.name, fields, description=definition.description)
         else:
