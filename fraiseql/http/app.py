@@ -251,6 +251,11 @@ class FraiseQLApp:
         trace_id = trace_id_of(headers)
         try:
             principal, access = await self.authz.resolve(principal, headers)
+        except RequestError as exc:  # the role store's database is down: retry soon
+            if exc.code is not ErrorCode.SERVICE_UNAVAILABLE:
+                raise
+            raise HttpError(503, exc.message, [(b"retry-after", b"5")],
+                            code=exc.code.value) from None
         except TenantRefused as exc:
             if self.engine.audit is not None:
                 context = {**principal_context(principal), "trace_id": trace_id}

@@ -157,3 +157,21 @@ async def test_the_trace_id_of_a_traceparent_header_is_recorded(tenants: Any) ->
                                          "traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
     rows = await admin_sql(admin_url, "SELECT trace_id FROM fraiseql.audit_log")
     assert [r["trace_id"] for r in rows] == [trace]
+
+
+async def test_a_role_store_that_cannot_be_reached_answers_503(
+        tenants: Any) -> None:
+    from fraiseql.auth import Auth
+    from fraiseql.auth.dev import DevAuthenticator
+    from fraiseql.authz import RoleStore
+    from tenants_db import SECRET
+    _, url = tenants
+    store = RoleStore("postgresql://nobody@127.0.0.1:9/none", connect_timeout_s=1)
+    app = fraiseql.create_app(SCHEMA, database_url=url, auth=Auth([DevAuthenticator(SECRET)]),
+                              authz=Authorization(roles=store))
+    async with AppClient(app) as client:
+        down = await graphql(client, "{ projects(limit: 1) { name } }",
+                             bearer("ann", tenant_id="acme"), status=503)
+        anonymous = await graphql(client, "{ projects(limit: 1) { name } }")
+    assert down["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert anonymous["errors"][0]["extensions"]["code"] == "TENANT_REQUIRED"  # no store asked
