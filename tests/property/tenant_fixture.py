@@ -54,13 +54,14 @@ SCHEMA = fraiseql.build_schema(
              found_projects, found_project],
     mutations=[CreateProject], facts=[Usage])
 
-USERS = {"acme": "ann", "globex": "gus"}  # each tenant's caller
+USERS = {"acme": "ann", "globex": "gus"}  # each tenant's own caller
+SHARED_USER = "sam"  # a subject with a token for each tenant
 
 
-def caller(tenant: str) -> dict[str, str]:
+def caller(tenant: str, subject: str | None = None) -> dict[str, str]:
     """A caller of ``tenant`` allowed every field it reads (so nothing is masked) and
     to create projects: what it gets must be exactly its tenant's rows."""
-    return bearer(USERS[tenant], tenant_id=tenant, scopes=["read:pii"],
+    return bearer(subject or USERS[tenant], tenant_id=tenant, scopes=["read:pii"],
                   roles=["finance", "editor"])
 
 

@@ -12,6 +12,7 @@ fixture (tenant_model.py), not only checked for foreign rows.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -24,7 +25,7 @@ from typing import Any
 import asyncpg
 import orjson
 import pytest_asyncio
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from fraiseql.authz.authorization import Authorization
@@ -41,6 +42,7 @@ from tests.property.tenant_fixture import (
     EXPORT,
     READ,
     SCHEMA,
+    SHARED_USER,
     USERS,
     caller,
     make_app,
@@ -124,6 +126,9 @@ async def big(pg_server: TestServer, blog_template: str) -> AsyncIterator[Fixtur
 
 # --- lists, counts, single objects, Python resolvers; one plan for every tenant ------------
 
+# The caller's subject: its tenant's own user, or one user with a token for each tenant
+# (the result cache and the plan must tell them apart by tenant, not by user).
+subjects = st.sampled_from([None, SHARED_USER])
 contains_values = st.sampled_from(["", "project", "1", "acme", "globex", "n", "project 1"])
 
 
@@ -154,10 +159,14 @@ def read_variables(fx: Fixture) -> st.SearchStrategy[dict[str, Any]]:
 async def test_each_tenant_reads_exactly_its_rows_through_one_shared_plan(
         fx: Fixture, data: st.DataObject) -> None:
     tenant = data.draw(ts.tenants, label="tenant")
+    subject = data.draw(subjects, label="subject")
     variables = data.draw(read_variables(fx), label="variables")
+    mine = len(fx.model.selected(tenant, variables["where"]))
+    event(f"where selects {'none' if not mine else 'all' if mine == len(fx.model.projects[tenant]) else 'some'} of the caller's rows")
+    event(f"where matches the other tenant's rows: {bool(fx.model.selected(other(tenant), variables['where']))}")
     plans = fx.client.app.engine.plans._plans
     for turn, who in enumerate([tenant, other(tenant), tenant]):
-        body = await fx.post(READ, caller(who), variables)
+        body = await fx.post(READ, caller(who, subject), variables)
         assert body == {"data": expected_read(fx.model, who, variables)}, who
         if turn == 0:
             planned = len(plans)
@@ -175,12 +184,16 @@ async def test_the_result_cache_answers_each_tenant_its_own_rows(
         "where": ts.wheres(fx.ordered_text), "orderBy": ts.order_bys,
         "limit": st.integers(0, 15), "offset": st.one_of(st.none(), st.integers(0, 14))}),
         label="variables")
+    subject = data.draw(subjects, label="subject")
     turns = data.draw(st.lists(ts.tenants, min_size=2, max_size=5), label="turns")
+    cache = fx.client.app.engine.result_cache
+    hits = cache.hits
     for who in [*turns, *ts.TENANT_NAMES]:  # both tenants ask, some of them repeatedly
-        body = await fx.post(CACHED, caller(who), variables)
+        body = await fx.post(CACHED, caller(who, subject), variables)
         expected = fx.model.page(who, variables["where"], variables["orderBy"],
                                  variables["limit"], variables["offset"])
         assert body == {"data": {"projects": expected}}, who
+    assert cache.hits > hits  # a tenant asked twice: answered from the cache
 
 
 # --- connections: walks forward and backward, cursors of either tenant ----------------------
@@ -292,14 +305,14 @@ REGISTRATIONS = itertools.count()
 
 
 async def persisted(fx: Fixture, tenant: str, query: str, variables: dict[str, Any],
-                    with_query: bool) -> Any:
+                    with_query: bool, subject: str | None) -> Any:
     sha = hashlib.sha256(query.encode()).hexdigest()
     payload: dict[str, Any] = {"variables": variables,
                                "extensions": {"persistedQuery": {"version": 1,
                                                                  "sha256Hash": sha}}}
     if with_query:
         payload["query"] = query
-    response = await fx.client.http.post("/graphql", json=payload, headers=caller(tenant))
+    response = await fx.client.http.post("/graphql", json=payload, headers=caller(tenant, subject))
     assert response.status_code == 200, response.text
     return orjson.loads(response.content)
 
@@ -309,22 +322,24 @@ async def persisted(fx: Fixture, tenant: str, query: str, variables: dict[str, A
 async def test_a_persisted_query_registered_by_one_tenant_serves_each_its_own_rows(
         fx: Fixture, data: st.DataObject) -> None:
     tenant = data.draw(ts.tenants, label="registers")
+    subject = data.draw(subjects, label="subject")
     variables = data.draw(read_variables(fx), label="variables")
     # A fresh document per example, so every example registers its hash anew.
     query = f"{READ}\n# registration {next(REGISTRATIONS)}"
     turns = [(tenant, True), (other(tenant), False), (tenant, False), (other(tenant), False)]
     for who, with_query in turns:
-        body = await persisted(fx, who, query, variables, with_query)
+        body = await persisted(fx, who, query, variables, with_query, subject)
         assert body == {"data": expected_read(fx.model, who, variables)}, (who, with_query)
 
 
 # --- mutations interleaved with reads -------------------------------------------------------
 
 
-def steps(fx: Fixture) -> st.SearchStrategy[list[tuple[str, str, Any]]]:
-    create = st.tuples(st.just("create"), ts.tenants, st.integers(0, 99).map(lambda k: f"n{k}"))
-    read = st.tuples(st.just("read"), ts.tenants, read_variables(fx))
-    cached = st.tuples(st.just("cached"), ts.tenants, st.fixed_dictionaries({
+def steps(fx: Fixture) -> st.SearchStrategy[list[tuple[str, str, str | None, Any]]]:
+    create = st.tuples(st.just("create"), ts.tenants, subjects,
+                       st.integers(0, 99).map(lambda k: f"n{k}"))
+    read = st.tuples(st.just("read"), ts.tenants, subjects, read_variables(fx))
+    cached = st.tuples(st.just("cached"), ts.tenants, subjects, st.fixed_dictionaries({
         "where": st.one_of(st.none(), st.just({"name": {"contains": " n"}})),
         "orderBy": ts.order_bys, "limit": st.just(100), "offset": st.none()}))
     return st.lists(st.one_of(create, read, cached), min_size=1, max_size=8)
@@ -335,17 +350,17 @@ def steps(fx: Fixture) -> st.SearchStrategy[list[tuple[str, str, Any]]]:
 async def test_creates_land_in_the_callers_tenant_and_every_read_follows(
         fx: Fixture, data: st.DataObject) -> None:
     model = fx.model
-    for kind, tenant, argument in data.draw(steps(fx), label="steps"):
+    for kind, tenant, subject, argument in data.draw(steps(fx), label="steps"):
         if kind == "create":
-            body = await fx.post(CREATE, caller(tenant), {"name": argument})
-            created = model.create(tenant, USERS[tenant], argument)
+            body = await fx.post(CREATE, caller(tenant, subject), {"name": argument})
+            created = model.create(tenant, subject or USERS[tenant], argument)
             await model.learn_order(fx.conn)
             assert body == {"data": {"createProject": as_graphql(created)}}
         elif kind == "read":
-            body = await fx.post(READ, caller(tenant), argument)
+            body = await fx.post(READ, caller(tenant, subject), argument)
             assert body == {"data": expected_read(model, tenant, argument)}, tenant
         else:  # result-cached: a create must have invalidated the entry
-            body = await fx.post(CACHED, caller(tenant), argument)
+            body = await fx.post(CACHED, caller(tenant, subject), argument)
             assert body == {"data": {"projects": model.page(
                 tenant, argument["where"], argument["orderBy"], 100, None)}}, tenant
 
@@ -388,14 +403,15 @@ ANY_READ: dict[str, Any] = {
     "{ firstProject { name } }": lambda m, t: {"firstProject": {"name": f"{t} project 1"}},
     "{ foundProject(id: 2) { name } }": lambda m, t: {"foundProject": {"name": f"{t} project 2"}},
 }
+FORGED_CREATE = 'mutation { createProject(input: {name: "forged"}) { id tenant name } }'
 HEADER_VALUES = ["acme", "globex", " globex ", "GLOBEX", "initech", "", "  "]
-NO_TENANT = bearer("nobody")  # authenticated, but its token names no tenant
+NO_TENANT = bearer("nobody", roles=["editor"])  # authenticated, its token names no tenant
 
 
 @examples(40)
 @given(who=st.sampled_from(["anonymous", "nobody", "acme", "globex"]),
        header=st.one_of(st.none(), st.sampled_from(HEADER_VALUES)),
-       query=st.sampled_from(sorted(ANY_READ)), with_authz=st.booleans())
+       query=st.sampled_from([*sorted(ANY_READ), FORGED_CREATE]), with_authz=st.booleans())
 async def test_a_forged_tenant_header_never_opens_another_tenant(
         fx: Fixture, who: str, header: str | None, query: str, with_authz: bool) -> None:
     headers = {"anonymous": {}, "nobody": NO_TENANT}[who] if who not in USERS else caller(who)
@@ -418,7 +434,52 @@ async def test_a_forged_tenant_header_never_opens_another_tenant(
         python_root = "firstProject" in query or "foundProject" in query
         assert body.get("data") is None or (python_root and outcome == "TENANT_REQUIRED"
                                             and set(body["data"].values()) == {None}), body
-        assert [e["extensions"]["code"] for e in body["errors"]] == [outcome], body
+        codes = [e["extensions"]["code"] for e in body["errors"]]
+        if query == FORGED_CREATE and who == "anonymous":  # nor is it an editor
+            assert codes == ["TENANT_REQUIRED", "FORBIDDEN"], body
+        else:
+            assert codes == [outcome], body
+    elif query == FORGED_CREATE:  # created in the token's tenant, whatever the header
+        created = fx.model.create(outcome, USERS[outcome], "forged")
+        await fx.model.learn_order(fx.conn)
+        assert body == {"data": {"createProject": {
+            "id": created["id"], "tenant": outcome, "name": f"{outcome} forged"}}}
     else:
-        assert "errors" not in body, body
         assert body == {"data": ANY_READ[query](fx.model, outcome)}
+
+
+# --- concurrent requests of both tenants and of callers without one ------------------------
+
+INVOICES = {"acme": 300, "globex": 999, "anonymous": 0, "nobody": 0}  # RLS, not the compiler
+
+
+@examples(25)
+@given(data=st.data())
+async def test_concurrent_requests_never_see_each_others_tenant(
+        fx: Fixture, data: st.DataObject) -> None:
+    """Pooled connections, prepared statements, session settings (RLS on
+    fraiseql.tenant_id) and the caches serve many callers at once."""
+    request = st.tuples(st.sampled_from(["acme", "globex", "anonymous", "nobody"]), subjects,
+                        st.sampled_from(["read", "cached", "invoices"]), read_variables(fx))
+    batch = data.draw(st.lists(request, min_size=2, max_size=8), label="batch")
+
+    async def send(who: str, subject: str | None, kind: str, variables: dict[str, Any]
+                   ) -> tuple[Any, Any]:
+        headers = caller(who, subject) if who in USERS else \
+            {"anonymous": {}, "nobody": NO_TENANT}[who]
+        if kind == "invoices":
+            return await fx.post("{ invoiceTotal }", headers), \
+                {"data": {"invoiceTotal": INVOICES[who]}}
+        query, sent = (READ, variables) if kind == "read" else (CACHED, {
+            k: variables[k] for k in ("where", "orderBy", "limit", "offset")})
+        body = await fx.post(query, headers, sent)
+        if who not in USERS:  # refused; filtering on a restricted field is refused too
+            codes = [e["extensions"]["code"] for e in body.get("errors", [])]
+            return (body.get("data"), codes[:1], set(codes[1:]) <= {"FORBIDDEN"}), \
+                (None, ["TENANT_REQUIRED"], True)
+        expected = expected_read(fx.model, who, variables)
+        return body, {"data": expected if kind == "read" else {"projects": expected["projects"]}}
+
+    results = await asyncio.gather(*(send(*r) for r in batch))
+    for (got, expected), r in zip(results, batch, strict=True):
+        assert got == expected, r[:3]
