@@ -35,8 +35,9 @@ def export_projects(limit: int = 100) -> list[Project]:
 
 
 @fraiseql.query
-async def found_projects(info, name_contains: str = "", limit: int = 100,  # type: ignore[no-untyped-def]
-                         newest_first: bool = False) -> list[Project]:
+async def found_projects(  # type: ignore[no-untyped-def]
+        info, name_contains: str = "", limit: int = 100,
+        newest_first: bool = False) -> list[Project]:
     """A Python resolver's find with a where, an order and a limit."""
     return await info.context["db"].find(
         "v_project", info, where={"name": {"contains": name_contains}},

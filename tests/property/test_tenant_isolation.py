@@ -80,9 +80,10 @@ class Fixture:
 
     async def post(self, query: str, headers: dict[str, str] | None,
                    variables: dict[str, Any] | None = None, client: AppClient | None = None,
-                   status: int = 200) -> Any:
-        response = await (client or self.client).post_graphql(query, variables,
-                                                              headers=headers)
+                   status: int = 200, method: str = "POST") -> Any:
+        client = client or self.client
+        send = client.post_graphql if method == "POST" else client.get_graphql
+        response = await send(query, variables, headers=headers)
         assert response.status_code == status, response.text
         return orjson.loads(response.content)
 
@@ -162,8 +163,10 @@ async def test_each_tenant_reads_exactly_its_rows_through_one_shared_plan(
     subject = data.draw(subjects, label="subject")
     variables = data.draw(read_variables(fx), label="variables")
     mine = len(fx.model.selected(tenant, variables["where"]))
-    event(f"where selects {'none' if not mine else 'all' if mine == len(fx.model.projects[tenant]) else 'some'} of the caller's rows")
-    event(f"where matches the other tenant's rows: {bool(fx.model.selected(other(tenant), variables['where']))}")
+    share = "none" if not mine else "all" if mine == len(fx.model.projects[tenant]) else "some"
+    event(f"where selects {share} of the caller's rows")
+    foreign = bool(fx.model.selected(other(tenant), variables["where"]))
+    event(f"without the tenant predicate, foreign rows would match: {foreign}")
     plans = fx.client.app.engine.plans._plans
     for turn, who in enumerate([tenant, other(tenant), tenant]):
         body = await fx.post(READ, caller(who, subject), variables)
@@ -185,11 +188,13 @@ async def test_the_result_cache_answers_each_tenant_its_own_rows(
         "limit": st.integers(0, 15), "offset": st.one_of(st.none(), st.integers(0, 14))}),
         label="variables")
     subject = data.draw(subjects, label="subject")
-    turns = data.draw(st.lists(ts.tenants, min_size=2, max_size=5), label="turns")
+    turns = data.draw(st.lists(st.tuples(ts.tenants, st.sampled_from(["POST", "GET"])),
+                               min_size=2, max_size=5), label="turns")
     cache = fx.client.app.engine.result_cache
     hits = cache.hits
-    for who in [*turns, *ts.TENANT_NAMES]:  # both tenants ask, some of them repeatedly
-        body = await fx.post(CACHED, caller(who, subject), variables)
+    # Both tenants ask, some of them repeatedly, by POST or GET.
+    for who, method in [*turns, *((t, "POST") for t in ts.TENANT_NAMES)]:
+        body = await fx.post(CACHED, caller(who, subject), variables, method=method)
         expected = fx.model.page(who, variables["where"], variables["orderBy"],
                                  variables["limit"], variables["offset"])
         assert body == {"data": {"projects": expected}}, who
