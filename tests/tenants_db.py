@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -208,15 +208,21 @@ async def graphql(client: AppClient, query: str, headers: dict[str, str] | None 
     return orjson.loads(response.content)
 
 
-async def build(server: TestServer, template: str) -> tuple[str, str, str]:
-    """(superuser URL, app role URL, database name) of a new two-tenant database."""
+async def build(server: TestServer, template: str,
+                sizes: Mapping[str, int] | None = None) -> tuple[str, str, str]:
+    """(superuser URL, app role URL, database name) of a new two-tenant database.
+
+    ``sizes``: projects per tenant instead of :data:`TENANTS` (e.g. one tenant large
+    enough for a streamed page).
+    """
+    sizes = {**TENANTS, **(sizes or {})}
     name = unique_database_name("fraiseql_tenants")
     admin_url = await create_database(server, name, template=template)
     role = f"app_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(admin_url)
     try:
-        setup = SETUP.replace("{acme}", str(TENANTS["acme"])).replace(
-            "{globex}", str(TENANTS["globex"]))
+        setup = SETUP.replace("{acme}", str(sizes["acme"])).replace(
+            "{globex}", str(sizes["globex"]))
         await conn.execute(setup.replace("{role}", role))
         await conn.execute(GRANTS_IF_PRESENT.replace("{role}", role))
     finally:
