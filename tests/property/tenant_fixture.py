@@ -1,6 +1,6 @@
 """The two-tenant fixture's schema, extended by the roots the isolation properties need.
 
-tests/integration/tenants_db.py declares the types and roots (its tests depend on
+tests/tenants_db.py declares the types and roots (its tests depend on
 them as they are); this schema adds, over the same ``v_project``:
 
 - ``exportProjects``: a page cap above STREAM_ROWS, so a large page is streamed;
@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import fraiseql
-from fraiseql.auth import Auth
-from fraiseql.auth.dev import DevAuthenticator
-from tests.integration.tenants_db import (
+from tenants_db import (
     SECRET,
     CreateProject,
     Project,
@@ -27,6 +24,10 @@ from tests.integration.tenants_db import (
     project,
     projects,
 )
+
+import fraiseql
+from fraiseql.auth import Auth
+from fraiseql.auth.dev import DevAuthenticator
 
 
 @fraiseql.query(max_page_size=100_000)

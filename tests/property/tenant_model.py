@@ -1,4 +1,4 @@
-"""A plain-Python model of the two-tenant fixture (tests/integration/tenants_db.py).
+"""A plain-Python model of the two-tenant fixture (tests/tenants_db.py).
 
 It knows every tenant's projects and usage rows as the SQL in ``tenants_db.SETUP``
 writes them, folds in the projects ``createProject`` adds, and answers what each

@@ -1,6 +1,6 @@
 """Property tests: a caller of one tenant gets exactly its tenant's rows, on every entry path.
 
-The fixture (tests/integration/tenants_db.py, schema extended in tenant_fixture.py)
+The fixture (tests/tenants_db.py, schema extended in tenant_fixture.py)
 has tenants acme and globex with overlapping ids and no row-level security on
 tb_project: only the compiler's tenant predicate keeps them apart. Hypothesis draws
 requests (where trees, orderBy, limit/offset, ids, connection walks with cursors of
@@ -32,11 +32,11 @@ import orjson
 import pytest_asyncio
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
+from tenants_db import TENANTS, bearer, build
 
 from fraiseql.authz.authorization import Authorization
 from fraiseql.testing.client import AppClient
 from fraiseql.testing.postgres import TestServer, drop_database
-from tests.integration.tenants_db import TENANTS, bearer, build
 from tests.property import tenant_strategies as ts
 from tests.property.tenant_fixture import (
     AGGREGATE,
