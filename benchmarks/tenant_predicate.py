@@ -15,7 +15,13 @@ Each query is loaded by ``wrk -t2 -c8 -d10s`` in A B B A order (``--rounds 2``);
 is scoped / plain of the medians. Responses are checked (200, expected root, no errors)
 and the two servers must answer byte for byte alike.
 
+``--statements`` measures the database alone instead: the two statements FraiseQL sends
+for each query (plain, and scoped with the tenant bound), prepared on one connection and
+executed ``--executions`` times each, alternating, for ``--rounds`` rounds; the ratio is
+of the median microseconds per execution (the statements must return the same bytes).
+
     /work/venv/bin/python benchmarks/tenant_predicate.py
+    /work/venv/bin/python benchmarks/tenant_predicate.py --statements
 """
 
 from __future__ import annotations
@@ -69,6 +75,54 @@ async def tenant_database(pg: object, source_url: str) -> tuple[str, str]:
     return url, post_id
 
 
+async def statements(url: str, queries: dict[str, str], rounds: int, executions: int) -> None:
+    """The database alone: each query's plain and scoped statement, timed alternately."""
+    import time
+
+    from fraiseql.execution.engine import _bind
+    os.environ["DATABASE_URL"] = url
+
+    async def compiled(module: str, query: str) -> tuple[str, list[object]]:
+        app = __import__(module, fromlist=["app"]).app
+        conn = await asyncpg.connect(url)
+        try:
+            await app.engine.load_sources(conn)
+        finally:
+            await conn.close()
+        plan = app.engine.compile(query)
+        values = [site.values({}) for site in plan.sites]
+        return plan.roots[0].sql, _bind(plan.roots[0], values, {"tenant_id": "blog"})
+
+    # The plain app first: the scoped module marks the shared Post class as tenant-scoped.
+    plain = {label: await compiled("examples.blog.app", q) for label, q in queries.items()}
+    scoped = {label: await compiled("benchmarks.tenant_app", q) for label, q in queries.items()}
+    conn = await asyncpg.connect(url)
+    try:
+        for label in queries:
+            prepared = {name: (await conn.prepare(sql), args) for name, (sql, args)
+                        in (("plain", plain[label]), ("scoped", scoped[label]))}
+            answers = {name: await stmt.fetchval(*args) for name, (stmt, args)
+                       in prepared.items()}
+            assert answers["plain"] == answers["scoped"], label
+            times: dict[str, list[float]] = {"plain": [], "scoped": []}
+            for r in range(rounds + 1):  # round 0 warms up
+                for name in (("plain", "scoped") if r % 2 == 0 else ("scoped", "plain")):
+                    stmt, args = prepared[name]
+                    started = time.perf_counter()
+                    for _ in range(executions):
+                        await stmt.fetchval(*args)
+                    if r:
+                        times[name].append((time.perf_counter() - started) / executions * 1e6)
+            medians = {name: statistics.median(values) for name, values in times.items()}
+            print(f"  {label:<9} plain {medians['plain']:7.1f} µs   scoped "
+                  f"{medians['scoped']:7.1f} µs   scoped/plain "
+                  f"{medians['scoped'] / medians['plain']:.3f}   (rounds: "
+                  f"{', '.join(f'{v:.0f}' for v in times['plain'])} / "
+                  f"{', '.join(f'{v:.0f}' for v in times['scoped'])})")
+    finally:
+        await conn.close()
+
+
 def start(url: str, workdir: Path, name: str) -> Server:
     folder = workdir / name
     folder.mkdir()
@@ -86,11 +140,19 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--statements", action="store_true",
+                        help="time the statements in the database alone (no HTTP)")
+    parser.add_argument("--executions", type=int, default=2000)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
     pg, source_url = asyncio.run(blogdb.start_blog_database())
     url, post_id = asyncio.run(tenant_database(pg, source_url))
+    if args.statements:
+        chosen = {label: QUERIES[label] % post_id if "%s" in QUERIES[label] else QUERIES[label]
+                  for label in args.queries.split(",")}
+        asyncio.run(statements(url, chosen, args.rounds, args.executions))
+        return
     from fraiseql.auth.dev import make_dev_token
     authorization = "Bearer " + make_dev_token(SECRET, "bench-user", tenant_id="blog",
                                                expires_in=86400)
