@@ -69,13 +69,16 @@ class Authorization:
         """
         if not principal.is_authenticated:
             return principal, TokenAccess()  # an anonymous caller names no tenant
-        access = await self._access(principal)
         requested = headers.get(self.tenant_header, "").strip() if self.tenant_header else ""
-        if requested and requested != principal.tenant_id:
-            if requested not in getattr(access, "tenants", frozenset()):
-                raise TenantRefused(f"you may not act for tenant {requested!r}")
-            principal = dataclasses.replace(principal, tenant_id=requested)
-            access = await self._access(principal)
+        other_tenant = bool(requested) and requested != principal.tenant_id
+        acting = dataclasses.replace(principal, tenant_id=requested) if other_tenant \
+            else principal
+        # Resolved once, for the tenant acted for: its grants decide, and its ``tenants``
+        # (the same in every tenant) say whether the caller may act there at all.
+        access = await self._access(acting)
+        if other_tenant and requested not in getattr(access, "tenants", frozenset()):
+            raise TenantRefused(f"you may not act for tenant {requested!r}")
+        principal = acting
         if self.store is not None:
             principal = dataclasses.replace(principal, roles=frozenset(access.roles))
         return principal, access
