@@ -206,6 +206,8 @@ def _list_sql(ctx: CompileContext, root: RootField, args: dict[str, Any], site: 
         if args.get("order_by"):
             raise bad_input(f"nearest and orderBy on {root.name}: nearest orders by distance; "
                             "use one of them")
+        searched = root.object.fields[args["nearest"]["field"]]  # ordering by it reads it
+        ctx.require(searched.rule, f"searching by {root.object.name}.{searched.graphql_name}")
         nearest = nearest_sql(args["nearest"], root.object, source, params, site, cap, root.name)
         predicates = [*predicates, nearest.predicate]
     where_sql = " AND ".join(predicates) or "TRUE"
