@@ -1,0 +1,77 @@
+"""Adversarial review of the authorization work: each test is one finding.
+
+The two-tenant fixture (tests/tenants_db.py); the caller is tenant acme's ``ann``
+(no roles, no scopes) unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+import fraiseql
+from fraiseql.auth import Auth
+from fraiseql.auth.dev import DevAuthenticator
+from fraiseql.authz import Authorization
+from fraiseql.testing.client import AppClient
+from tenants_db import (  # noqa: F401 - tenants is the fixture
+    SECRET,
+    Project,
+    bearer,
+    first_project,
+    graphql,
+    projects,
+    tenants,
+)
+
+ANN = bearer("ann", tenant_id="acme")
+
+
+async def admin_fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [tuple(row) for row in await conn.fetch(sql)]
+    finally:
+        await conn.close()
+
+
+@fraiseql.mutation
+async def add_project(info, name: str) -> Project:  # type: ignore[no-untyped-def]
+    """Insert project 99 of the caller's tenant; answer it as a plain dict."""
+    tenant = info.context["tenant_id"]
+    await info.context["db"].execute(
+        "INSERT INTO tb_project (tenant_id, id, name, secret) VALUES ($1, 99, $2, 's')",
+        tenant, name)
+    return {"id": 99, "tenant": tenant, "name": name, "tags": [], "members": [],
+            "owner_email": None, "budget": None, "secret": "s"}
+
+
+PYTHON_ROOTS = fraiseql.build_schema(queries=[projects, first_project],
+                                     mutations=[add_project])
+
+
+def audited_app(url: str, schema: Any) -> Any:
+    return fraiseql.create_app(schema, database_url=url, auth=Auth([DevAuthenticator(SECRET)]),
+                               authz=Authorization(audit=True))
+
+
+async def test_a_python_mutation_selecting_a_rejected_field_is_refused_before_it_writes(
+        tenants: Any) -> None:
+    admin_url, url = tenants
+    async with AppClient(audited_app(url, PYTHON_ROOTS)) as client:
+        refused = await graphql(client, 'mutation { addProject(name: "n") { id secret } }',
+                                ANN)
+        mixed = await graphql(client, "{ projects(limit: 1) { name } firstProject { secret } }",
+                              ANN)
+    assert refused == {"errors": [{"message": "reading Project.secret needs role admin",
+                                   "path": ["addProject"],
+                                   "extensions": {"code": "FORBIDDEN"}}], "data": None}
+    assert await admin_fetch(admin_url, "SELECT id FROM tb_project WHERE id = 99") == []
+    # One refused root refuses the whole request, a Python one included.
+    assert mixed == {"errors": [{"message": "reading Project.secret needs role admin",
+                                 "path": ["firstProject"],
+                                 "extensions": {"code": "FORBIDDEN"}}], "data": None}
+    assert await admin_fetch(admin_url, "SELECT actor, operation, kind, outcome "
+                                        "FROM fraiseql.audit_log ORDER BY id") == [
+        ("ann", "addProject", "denied", "denied"), ("ann", "projects,firstProject", "denied", "denied")]
