@@ -35,6 +35,7 @@ from graphql.language import Visitor
 from fraiseql.authz.checkpoint import allowed
 
 _SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+_QUOTED = re.compile(r"'([^']*)'")
 Hidden = frozenset[tuple[str, str]]  # (type name, field name)
 
 
@@ -136,10 +137,29 @@ def _named_types(node: Any) -> set[str]:
     return names
 
 
-def without_suggestions(body: bytes) -> bytes:
-    """A request-error body whose messages no longer suggest names from the schema."""
+def without_suggestions(body: bytes, hidden: Hidden | None = None) -> bytes:
+    """A request-error body whose messages no longer suggest names from the schema
+    (``hidden``: only suggestions naming one of these fields or operations go)."""
+    names = None if hidden is None else {field for _owner, field in hidden}
+
+    def drop(match: re.Match[str]) -> str:
+        if names is None or names & set(_QUOTED.findall(match.group(0))):
+            return ""
+        return match.group(0)
+
     parsed = orjson.loads(body)
     for error in parsed.get("errors", []):
         if isinstance(error.get("message"), str):
-            error["message"] = _SUGGESTION.sub("", error["message"])
+            error["message"] = _SUGGESTION.sub(drop, error["message"])
     return orjson.dumps(parsed)
+
+
+def suggestions_for(schema: Any, introspection: str, context: Mapping[str, Any] | None,
+                    body: bytes) -> bytes:
+    """A request-error body as this caller may see it: without suggestions when it may
+    not introspect, without those naming what is hidden from it when it may."""
+    from fraiseql.authz.checkpoint import may_introspect
+    if not may_introspect(introspection, context):
+        return without_suggestions(body)
+    hidden = hidden_fields(schema, context)
+    return without_suggestions(body, hidden) if hidden else body

@@ -75,3 +75,23 @@ async def test_a_python_mutation_selecting_a_rejected_field_is_refused_before_it
     assert await admin_fetch(admin_url, "SELECT actor, operation, kind, outcome "
                                         "FROM fraiseql.audit_log ORDER BY id") == [
         ("ann", "addProject", "denied", "denied"), ("ann", "projects,firstProject", "denied", "denied")]
+
+
+async def test_suggestions_do_not_name_operations_or_fields_hidden_from_the_caller(
+        tenants: Any) -> None:
+    from tenants_db import make_app
+    _, url = tenants
+    async with AppClient(make_app(url)) as client:
+        operation = await graphql(client, "{ auditProject { id } }", ANN)
+        field = await graphql(client, "{ project(id: 1) { secre } }", ANN)
+        visible = await graphql(client, "{ project(id: 1) { nmae } }", ANN)
+        admin = await graphql(client, "{ project(id: 1) { secre } }",
+                              bearer("ada", tenant_id="acme", roles=["admin"]))
+    assert operation["errors"][0]["message"] == \
+        "Cannot query field 'auditProject' on type 'Query'."
+    assert field["errors"][0]["message"] == "Cannot query field 'secre' on type 'Project'."
+    assert visible["errors"][0]["message"] == \
+        "Cannot query field 'nmae' on type 'Project'. Did you mean 'name'?"
+    assert admin["errors"][0]["message"] == \
+        "Cannot query field 'secre' on type 'Project'. Did you mean 'secret'?"
+
