@@ -22,6 +22,7 @@ import orjson
 from graphql import (
     DocumentNode,
     GraphQLSchema,
+    InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
     NamedTypeNode,
     ObjectTypeDefinitionNode,
@@ -90,12 +91,32 @@ def _pruned(graphql_schema: GraphQLSchema, hidden: Hidden) -> GraphQLSchema:
     return build_ast_schema(_reachable(document, graphql_schema))
 
 
+# The generated inputs that name an object's fields (schema/graphql_types.py): filtering
+# or sorting on a hidden field is refused, so they do not show it either.
+_FIELD_INPUTS = ("WhereInput", "OrderBy")
+
+
 def _without_fields(definition: Any, hidden: Hidden, gone: set[str]) -> Any:
+    if isinstance(definition, InputObjectTypeDefinitionNode):
+        return _without_input_fields(definition, hidden)
     if not isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
         return definition
     name = definition.name.value
     fields = tuple(f for f in definition.fields or () if (name, f.name.value) not in hidden
                    and not _named_types(f.type) & gone)
+    return type(definition)(**{**{k: getattr(definition, k) for k in definition.keys},
+                               "fields": fields})
+
+
+def _without_input_fields(definition: Any, hidden: Hidden) -> Any:
+    name = definition.name.value
+    owner = next((name.removesuffix(suffix) for suffix in _FIELD_INPUTS
+                  if name.endswith(suffix)), None)
+    if owner is None:
+        return definition
+    fields = tuple(f for f in definition.fields or () if (owner, f.name.value) not in hidden)
+    if not fields:  # an input needs a field (every sortable one hidden): left as it is
+        return definition
     return type(definition)(**{**{k: getattr(definition, k) for k in definition.keys},
                                "fields": fields})
 

@@ -95,3 +95,20 @@ async def test_suggestions_do_not_name_operations_or_fields_hidden_from_the_call
     assert admin["errors"][0]["message"] == \
         "Cannot query field 'secre' on type 'Project'. Did you mean 'secret'?"
 
+
+async def test_introspection_of_filter_and_sort_inputs_hides_rejected_fields(
+        tenants: Any) -> None:
+    from tenants_db import make_app
+    _, url = tenants
+    query = ('{ where: __type(name: "ProjectWhereInput") { inputFields { name } } '
+             'order: __type(name: "ProjectOrderBy") { inputFields { name } } }')
+    async with AppClient(make_app(url)) as client:
+        plain = (await graphql(client, query, ANN))["data"]
+        admin = (await graphql(client, query,
+                               bearer("ada", tenant_id="acme", roles=["admin"])))["data"]
+    names = {key: [f["name"] for f in value["inputFields"]] for key, value in plain.items()}
+    assert names == {"where": ["id", "tenant", "name", "tags", "members", "ownerEmail", "budget",
+                               "_and", "_or", "_not"],
+                     "order": ["id", "tenant", "name", "ownerEmail", "budget"]}
+    assert "secret" in [f["name"] for f in admin["where"]["inputFields"]]
+    assert "secret" in [f["name"] for f in admin["order"]["inputFields"]]
