@@ -112,3 +112,30 @@ async def test_introspection_of_filter_and_sort_inputs_hides_rejected_fields(
                      "order": ["id", "tenant", "name", "ownerEmail", "budget"]}
     assert "secret" in [f["name"] for f in admin["where"]["inputFields"]]
     assert "secret" in [f["name"] for f in admin["order"]["inputFields"]]
+
+
+@fraiseql.query(sql_source="v_project_names")
+def project_names(limit: int = 10) -> list[Project]:
+    """Projects read from a view of the root's own, which lacks the tenant column."""
+
+
+async def test_a_root_view_without_the_tenant_column_fails_the_boot(tenants: Any) -> None:
+    from fraiseql.errors import DatabaseSetupError
+    admin_url, url = tenants
+    await admin_fetch(admin_url, "CREATE VIEW v_project_names AS SELECT id, data FROM v_project")
+    await admin_fetch(admin_url, "GRANT SELECT ON v_project_names TO "
+                                 + url.split("//")[1].split("@")[0])
+    app = fraiseql.create_app(fraiseql.build_schema(queries=[projects, project_names]),
+                              database_url=url)
+    conn = await asyncpg.connect(url)
+    try:
+        try:
+            await app.engine.load_sources(conn)
+        except DatabaseSetupError as exc:
+            message = str(exc)
+        else:
+            message = "booted"
+    finally:
+        await conn.close()
+    assert message == ("Project is tenant-scoped by column 'tenant_id', but v_project_names has "
+                       "no such column (of a comparable type)")
