@@ -139,3 +139,15 @@ async def test_a_root_view_without_the_tenant_column_fails_the_boot(tenants: Any
         await conn.close()
     assert message == ("Project is tenant-scoped by column 'tenant_id', but v_project_names has "
                        "no such column (of a comparable type)")
+
+
+async def test_a_resolver_find_refused_for_want_of_a_tenant_is_audited(tenants: Any) -> None:
+    admin_url, url = tenants
+    async with AppClient(audited_app(url, PYTHON_ROOTS)) as client:
+        body = await graphql(client, "{ firstProject { name } }", bearer("nat"))
+    assert body["data"] == {"firstProject": None}
+    assert body["errors"][0]["extensions"]["code"] == "TENANT_REQUIRED"
+    assert await admin_fetch(admin_url, "SELECT actor, tenant_id, operation, kind, outcome, "
+                                        "detail->'errors'->0->>'code' "
+                                        "FROM fraiseql.audit_log ORDER BY id") == [
+        ("nat", None, "firstProject", "denied", "denied", "TENANT_REQUIRED")]
