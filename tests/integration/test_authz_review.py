@@ -151,3 +151,35 @@ async def test_a_resolver_find_refused_for_want_of_a_tenant_is_audited(tenants: 
                                         "detail->'errors'->0->>'code' "
                                         "FROM fraiseql.audit_log ORDER BY id") == [
         ("nat", None, "firstProject", "denied", "denied", "TENANT_REQUIRED")]
+
+
+@fraiseql.type(sql_source="v_project", tenant_column="tenant_id")
+class RequiredEmail:
+    """A project whose owner email is declared non-null (project 4's is NULL)."""
+
+    id: int
+    owner_email: str = fraiseql.field(requires_scope="read:pii", on_deny="mask", mask="redact")
+
+
+@fraiseql.query
+def required_email(id: int) -> RequiredEmail | None:
+    """One project, its email masked without read:pii."""
+
+
+async def test_a_masked_non_null_field_whose_value_is_null_is_a_field_error(
+        tenants: Any) -> None:
+    _, url = tenants
+    app = fraiseql.create_app(fraiseql.build_schema(queries=[required_email]), database_url=url,
+                              auth=Auth([DevAuthenticator(SECRET)]))
+    query = "{ requiredEmail(id: 4) { id ownerEmail } }"
+    async with AppClient(app) as client:
+        plain = await graphql(client, query, ANN)
+        pii = await graphql(client, query, bearer("pat", tenant_id="acme", scopes=["read:pii"]))
+        shown = await graphql(client, "{ requiredEmail(id: 3) { ownerEmail } }", ANN)
+    error = {"errors": [{"message": "Cannot return null for non-nullable field.",
+                         "path": ["requiredEmail", "ownerEmail"],
+                         "extensions": {"code": "INTERNAL_SERVER_ERROR"}}],
+             "data": {"requiredEmail": None}}
+    assert pii == error
+    assert plain == error  # not {"ownerEmail": null} in a non-null field
+    assert shown == {"data": {"requiredEmail": {"ownerEmail": "***"}}}
