@@ -9,12 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-
-import fraiseql
-from fraiseql.auth import Auth
-from fraiseql.auth.dev import DevAuthenticator
-from fraiseql.authz import Authorization
-from fraiseql.testing.client import AppClient
 from tenants_db import (  # noqa: F401 - tenants is the fixture
     SECRET,
     Project,
@@ -24,6 +18,12 @@ from tenants_db import (  # noqa: F401 - tenants is the fixture
     projects,
     tenants,
 )
+
+import fraiseql
+from fraiseql.auth import Auth
+from fraiseql.auth.dev import DevAuthenticator
+from fraiseql.authz import Authorization
+from fraiseql.testing.client import AppClient
 
 ANN = bearer("ann", tenant_id="acme")
 
