@@ -56,11 +56,16 @@ def tenant_predicate(ctx: Any, definition: Any, source: SourceInfo | None, param
 def missing_tenant_columns(schema: Any, sources: dict[str, SourceInfo]) -> list[str]:
     """Why the database cannot serve the declared tenancy: one line per missing column."""
     problems = []
-    declared = [(o.name, o.definition) for o in schema.objects.values()] + [
-        (f.name, f.definition) for f in schema.facts.values()]
-    for name, definition in declared:
+    declared = [(o.name, o.definition, o.definition.sql_source)
+                for o in schema.objects.values()] + [
+        (f.name, f.definition, f.definition.sql_source) for f in schema.facts.values()]
+    # A root reading a tenant-scoped type from a view of its own filters that view too.
+    declared += [(root.object.name, root.object.definition, root.sql_source)
+                 for root in schema.queries.values()
+                 if root.object is not None and root.sql_source is not None
+                 and root.sql_source != root.object.definition.sql_source]
+    for name, definition, source in declared:
         column = getattr(definition, "tenant_column", None)
-        source = definition.sql_source
         if column is None or source is None or source not in sources:
             continue
         if column not in sources[source].columns:

@@ -22,6 +22,7 @@ import orjson
 from graphql import (
     DocumentNode,
     GraphQLSchema,
+    InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
     NamedTypeNode,
     ObjectTypeDefinitionNode,
@@ -35,6 +36,7 @@ from graphql.language import Visitor
 from fraiseql.authz.checkpoint import allowed
 
 _SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+_QUOTED = re.compile(r"'([^']*)'")
 Hidden = frozenset[tuple[str, str]]  # (type name, field name)
 
 
@@ -89,12 +91,32 @@ def _pruned(graphql_schema: GraphQLSchema, hidden: Hidden) -> GraphQLSchema:
     return build_ast_schema(_reachable(document, graphql_schema))
 
 
+# The generated inputs that name an object's fields (schema/graphql_types.py): filtering
+# or sorting on a hidden field is refused, so they do not show it either.
+_FIELD_INPUTS = ("WhereInput", "OrderBy")
+
+
 def _without_fields(definition: Any, hidden: Hidden, gone: set[str]) -> Any:
+    if isinstance(definition, InputObjectTypeDefinitionNode):
+        return _without_input_fields(definition, hidden)
     if not isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
         return definition
     name = definition.name.value
     fields = tuple(f for f in definition.fields or () if (name, f.name.value) not in hidden
                    and not _named_types(f.type) & gone)
+    return type(definition)(**{**{k: getattr(definition, k) for k in definition.keys},
+                               "fields": fields})
+
+
+def _without_input_fields(definition: Any, hidden: Hidden) -> Any:
+    name = definition.name.value
+    owner = next((name.removesuffix(suffix) for suffix in _FIELD_INPUTS
+                  if name.endswith(suffix)), None)
+    if owner is None:
+        return definition
+    fields = tuple(f for f in definition.fields or () if (owner, f.name.value) not in hidden)
+    if not fields:  # an input needs a field (every sortable one hidden): left as it is
+        return definition
     return type(definition)(**{**{k: getattr(definition, k) for k in definition.keys},
                                "fields": fields})
 
@@ -136,10 +158,29 @@ def _named_types(node: Any) -> set[str]:
     return names
 
 
-def without_suggestions(body: bytes) -> bytes:
-    """A request-error body whose messages no longer suggest names from the schema."""
+def without_suggestions(body: bytes, hidden: Hidden | None = None) -> bytes:
+    """A request-error body whose messages no longer suggest names from the schema
+    (``hidden``: only suggestions naming one of these fields or operations go)."""
+    names = None if hidden is None else {field for _owner, field in hidden}
+
+    def drop(match: re.Match[str]) -> str:
+        if names is None or names & set(_QUOTED.findall(match.group(0))):
+            return ""
+        return match.group(0)
+
     parsed = orjson.loads(body)
     for error in parsed.get("errors", []):
         if isinstance(error.get("message"), str):
-            error["message"] = _SUGGESTION.sub("", error["message"])
+            error["message"] = _SUGGESTION.sub(drop, error["message"])
     return orjson.dumps(parsed)
+
+
+def suggestions_for(schema: Any, introspection: str, context: Mapping[str, Any] | None,
+                    body: bytes) -> bytes:
+    """A request-error body as this caller may see it: without suggestions when it may
+    not introspect, without those naming what is hidden from it when it may."""
+    from fraiseql.authz.checkpoint import may_introspect
+    if not may_introspect(introspection, context):
+        return without_suggestions(body)
+    hidden = hidden_fields(schema, context)
+    return without_suggestions(body, hidden) if hidden else body

@@ -14,6 +14,7 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
+from fraiseql.authz.selection import require_selected
 from fraiseql.authz.tenancy import tenant_predicate
 from fraiseql.compiler.aggregate import compile_aggregate
 from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
@@ -84,6 +85,8 @@ def compile_operation(schema: Schema, document: DocumentNode, operation: Operati
                 python.document = _only_fields(document, operation, nodes)
             roots.append(python)
             python_roots.extend(nodes)
+            # Its rejected fields are refused before it runs (a mutation would commit).
+            require_selected(ctx, root_type.fields[name].type, nodes)
             continue
         roots.append(compile_root(ctx, root, key, nodes, root_type.fields[name], max_page_size))
     plan = Plan(op_type, roots, ctx.sites, variable_definitions=operation.variable_definitions,

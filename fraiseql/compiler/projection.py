@@ -122,7 +122,10 @@ class Projector:
             self.ctx.require(f.rule, f"reading {owner}.{f.graphql_name}")
             return expr
         allowed = self.params.add(ParamSource(-1, (), to_text, rule=f.rule), "text::boolean")
-        return f"(CASE WHEN {allowed} THEN {expr} ELSE {masked_sql(f.mask, as_text)} END)"
+        masked = masked_sql(f.mask, as_text)
+        if not f.type.nullable:  # a null value stays a non-null field's error when masked
+            masked = f"coalesce({masked}, {sentinel('null')})"
+        return f"(CASE WHEN {allowed} THEN {expr} ELSE {masked} END)"
 
     def _value(self, as_json: str, as_text: str, ref: TypeRef, nodes: list[Any],
                gql_field: GraphQLField | None) -> tuple[str, Shape]:

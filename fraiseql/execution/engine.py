@@ -22,8 +22,8 @@ from graphql import (
     value_from_ast,
 )
 
-from fraiseql.authz.checkpoint import Refusal, allowed, may_introspect, refusals
-from fraiseql.authz.visibility import visible_schema, without_suggestions
+from fraiseql.authz.checkpoint import Refusal, allowed, refusals
+from fraiseql.authz.visibility import suggestions_for, visible_schema
 from fraiseql.compiler.binding import coerce_variables
 from fraiseql.compiler.cache import PlanCache, variables_shape
 from fraiseql.compiler.context import SourceInfo
@@ -157,9 +157,9 @@ class Engine:
         """Execute one request and return its response body."""
         prepared = self.prepare(query, operation_name)
         if isinstance(prepared, Outcome):
-            if prepared.request_error and not may_introspect(self.settings.introspection,
-                                                             context):
-                return Outcome(without_suggestions(prepared.body), True)
+            if prepared.request_error:  # no suggestion names what the caller may not see
+                return Outcome(suggestions_for(self.schema, self.settings.introspection,
+                                               context, prepared.body), True)
             return prepared
         raw_variables = variables or {}
         errors = _Errors()

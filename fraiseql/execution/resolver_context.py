@@ -144,6 +144,12 @@ class Database:
         refused = refusals(Plan("query", [plan], ctx.sites, checks=tuple(ctx.checks),
                                 tenant_required=ctx.tenant_required), self._context)
         if refused:
+            if engine.audit is not None:  # a refusal is audited wherever it happens
+                await engine.audit.write(
+                    engine.pool, self._context, operation=info.field_name, kind="denied",
+                    outcome="denied", detail={"resolver": True, "errors": [
+                        {"message": message, "code": code.value}
+                        for message, code, _path in refused]})
             raise RequestError(refused[0][0], refused[0][1])
         errors: list[dict[str, Any]] = []
         from fraiseql.execution.engine import _bind
