@@ -67,6 +67,7 @@ def build_schema(
     for extra in types:
         resolver.add_class(extra, f"types=[{getattr(extra, '__name__', extra)!r}]")
     resolver.drain()
+    resolver.check_interface_rules()
     if resolver.errors:
         raise SchemaBuildError(resolver.errors)
     from fraiseql.schema.connections import companion_roots
@@ -146,6 +147,24 @@ class _Resolver:
                 self.enums[definition.name] = cls
             elif definition.name not in self.objects and definition.name not in self.inputs:
                 self._resolve_class(cls, definition)
+
+    def check_interface_rules(self) -> None:
+        """A field an interface declares keeps the interface's rule in its implementations:
+        a read through the interface applies the interface's field, so a rule only an
+        implementation declares would not hold there."""
+        for info in self.objects.values():
+            for base in info.definition.implements:
+                interface = self.objects.get(definition_of(base).name)
+                if interface is None:
+                    continue
+                for name, f in interface.fields.items():
+                    mine = info.fields.get(name)
+                    if mine is not None and (mine.rule, mine.on_deny, mine.mask) != (
+                            f.rule, f.on_deny, f.mask):
+                        self.error(f"{info.name}.{name}: its requires*/on_deny/mask differ "
+                                   f"from interface {interface.name}'s", info.definition.cls,
+                                   f"declare the same fraiseql.field(...) rule on "
+                                   f"{interface.name}.{f.python_name}")
 
     def _resolve_class(self, cls: type, definition: TypeDefinition) -> None:
         info = ObjectInfo(definition.name, definition)

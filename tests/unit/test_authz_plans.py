@@ -82,3 +82,30 @@ def test_tenant_and_introspection_flags() -> None:
     assert not ENGINE.compile("{ opens { id } }").tenant_required
     assert ENGINE.compile("{ __schema { queryType { name } } }").introspection
     assert not ENGINE.compile("{ __typename }").introspection
+
+
+def test_an_implementation_may_not_restrict_a_field_its_interface_leaves_open() -> None:
+    import pytest
+
+    from fraiseql.errors import SchemaBuildError
+
+    @fraiseql.interface
+    class Person:
+        """Someone."""
+
+        email: str | None
+
+    @fraiseql.type(sql_source="v_employee")
+    class Employee(Person):
+        """An employee; the email is restricted here only."""
+
+        email: str | None = fraiseql.field(requires_role="hr", on_deny="mask")
+
+    @fraiseql.query
+    def people() -> list[Person]:
+        """Everyone."""
+
+    with pytest.raises(SchemaBuildError) as raised:
+        fraiseql.build_schema(queries=[people], types=[Employee])
+    assert "Employee.email: its requires*/on_deny/mask differ from interface Person's" in \
+        str(raised.value)
