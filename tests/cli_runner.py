@@ -10,12 +10,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_fraiseql(*args: str, cwd: Path = REPO,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_fraiseql(*args: str, cwd: Path = REPO, timeout: float = 120,
+                 pythonpath: tuple[Path, ...] = ()) -> subprocess.CompletedProcess[str]:
     """``fraiseql ARGS`` without the caller's database URL variables (tests pass
-    ``--database-url``), importing this checkout."""
+    ``--database-url``), importing this checkout (and ``pythonpath``)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("FRAISEQL_DATABASE_URL", "DATABASE_URL")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), *map(str, pythonpath),
+                                                      env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "fraiseql.cli.main", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)

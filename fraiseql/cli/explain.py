@@ -28,6 +28,8 @@ def register(subparsers: Any) -> None:
     source.add_argument("-f", "--file", help="read the document from this file")
     parser.add_argument("--variables", help="variables as a JSON object")
     parser.add_argument("--operation-name", help="the operation to run, if several")
+    parser.add_argument("--tenant", help="bind this tenant id to tenant-scoped reads "
+                                         "(default: none, which matches no rows)")
     parser.add_argument("--analyze", action="store_true",
                         help="run EXPLAIN (ANALYZE, BUFFERS) on the database (rolled back)")
     parser.add_argument("--database-url", help="default: FRAISEQL_DATABASE_URL, else "
@@ -92,7 +94,7 @@ async def _explain(app: Any, url: str | None, query: str, variables: dict[str, A
             await app.engine.load_sources(conn)
         try:
             plan = app.engine.compile(query, variables, args.operation_name)
-            bound = iter(app.engine.bind(plan, variables))
+            bound = iter(app.engine.bind(plan, variables, {"tenant_id": args.tenant}))
         except RequestError as exc:
             raise CliError(f"the request is invalid: {exc.message}") from None
         if conn is not None and args.analyze:

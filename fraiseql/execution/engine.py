@@ -217,11 +217,14 @@ class Engine:
         coerced = coerce_variables(prepared.definitions, variables or {})
         return self._plan(query, operation_name, prepared, variables or {}, coerced)[0]
 
-    def bind(self, plan: Plan, variables: dict[str, Any] | None = None) -> list[list[Any]]:
-        """Each SQL root's parameter values for these variables (for explain and tests)."""
+    def bind(self, plan: Plan, variables: dict[str, Any] | None = None,
+             context: dict[str, Any] | None = None) -> list[list[Any]]:
+        """Each SQL root's parameter values for these variables (for explain and tests);
+        ``context``: the request context values read (``tenant_id``; masks are shown)."""
         coerced = coerce_variables(plan.variables, variables or {})
         values = [site.values(coerced) for site in plan.sites]
-        return [_bind(root, values) for root in plan.roots if root.kind in ("sql", "mutation")]
+        return [_bind(root, values, context) for root in plan.roots
+                if root.kind in ("sql", "mutation")]
 
     def _plan(self, query: str, operation_name: str | None, prepared: Prepared,
               raw: dict[str, Any], coerced: dict[str, Any]) -> tuple[Plan, list[dict[str, Any]]]:

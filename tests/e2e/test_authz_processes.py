@@ -67,3 +67,14 @@ def test_a_grant_and_its_revocation_reach_every_process(tenants: Any) -> None:
         assert done.returncode == 0, done.stderr
         for server, before in zip(servers, denied, strict=True):
             assert first_change(server, ann, ALLOWED) == before
+
+
+def test_explain_binds_the_tenant_it_is_given(tenants: Any) -> None:
+    admin_url, _ = tenants
+    done = cli("explain", "tests.e2e.authz_app:app", "-q", "{ projects(limit: 2) { name } }",
+               "--tenant", "globex", "--analyze", "--database-url", admin_url,
+               pythonpath=(REPO / "tests",))
+    assert done.returncode == 0, done.stderr
+    assert "-- $1 = 'globex'" in done.stdout
+    assert "Index Cond: (tenant_id = 'globex'::text)" in done.stdout or \
+        "Filter: (tenant_id = 'globex'::text)" in done.stdout
