@@ -33,7 +33,7 @@ from typing import Any
 
 from fraiseql.auth.principal import AuthenticationError
 from fraiseql.errors import ErrorCode
-from fraiseql.execution.listener import cancel, keep_listening
+from fraiseql.execution.listener import cancel, start_listening
 
 logger = logging.getLogger("fraiseql")
 
@@ -111,14 +111,9 @@ class RevocationList:
         A database that is down is retried in the background (the list stays unknown,
         so tokens with a jti are refused until it loads).
         """
-        first = asyncio.Event()
-        self._task = asyncio.create_task(
-            keep_listening(lambda: self._listen(first), lambda: self._listening,
-                           "revoked tokens listener"), name="fraiseql-revoked-tokens")
-        waiter = asyncio.create_task(first.wait())
-        await asyncio.wait({waiter, self._task}, timeout=self.connect_timeout_s + 1,
-                           return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
+        self._task = await start_listening(self._listen, lambda: self._listening,
+                                           "revoked tokens listener", "fraiseql-revoked-tokens",
+                                           self.connect_timeout_s + 1)
 
     async def stop(self) -> None:
         """Stop listening (closes the listener's connection)."""

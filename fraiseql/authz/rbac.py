@@ -32,7 +32,7 @@ from typing import Any
 
 from fraiseql.errors import ConfigurationError, ErrorCode
 from fraiseql.execution.db_errors import translate
-from fraiseql.execution.listener import cancel, keep_listening
+from fraiseql.execution.listener import cancel, start_listening
 
 logger = logging.getLogger("fraiseql")
 
@@ -215,14 +215,8 @@ class RoleStore:
             self.database_url, min_size=0, max_size=self.pool_size,
             timeout=self.connect_timeout_s,
             server_settings={"application_name": "fraiseql-rbac"})
-        first = asyncio.Event()
-        self._task = asyncio.create_task(
-            keep_listening(lambda: self._listen(first), lambda: self._worked,
-                           "rbac listener"), name="fraiseql-rbac-listener")
-        waiter = asyncio.create_task(first.wait())
-        await asyncio.wait({waiter, self._task}, timeout=self.connect_timeout_s + 1,
-                           return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
+        self._task = await start_listening(self._listen, lambda: self._worked, "rbac listener",
+                                           "fraiseql-rbac-listener", self.connect_timeout_s + 1)
 
     async def stop(self) -> None:
         """Stop listening and close the pool."""

@@ -34,6 +34,19 @@ async def keep_listening(listen: Callable[[], Awaitable[None]], worked: Callable
         delay = min(delay * 2, RETRY_MAX_S)
 
 
+async def start_listening(listen: Callable[[asyncio.Event], Awaitable[None]],
+                          worked: Callable[[], bool], what: str, name: str,
+                          wait_s: float) -> asyncio.Task[None]:
+    """Start ``keep_listening`` as a task; return it once ``listen`` has set its event
+    (loaded, or its first try failed), the task ended, or ``wait_s`` passed."""
+    first = asyncio.Event()
+    task = asyncio.create_task(keep_listening(lambda: listen(first), worked, what), name=name)
+    waiter = asyncio.create_task(first.wait())
+    await asyncio.wait({waiter, task}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    return task
+
+
 async def cancel(task: asyncio.Task[None] | None) -> None:
     """Cancel a listener task and wait for it to close its connection."""
     if task is not None:
