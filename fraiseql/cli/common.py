@@ -41,6 +41,15 @@ def action_parsers(parser: Any, usage: str) -> Any:
     return parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
 
 
+def add_action(actions: Any, name: str, help_text: str, description: str,
+               handler: Any) -> Any:
+    """One action of ``actions`` that works on a database (``--database-url``)."""
+    sub = actions.add_parser(name, help=help_text, description=description)
+    sub.add_argument("--database-url", help=DATABASE_URL_HELP)
+    sub.set_defaults(handler=handler)
+    return sub
+
+
 class CliError(Exception):
     """A failure reported as one line on stderr; ``code`` is the exit status."""
 

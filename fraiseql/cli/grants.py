@@ -8,10 +8,11 @@ and names the patterns, and their roles, that decide.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import Any
 
-from fraiseql.cli.common import DATABASE_URL_HELP, action_parsers
+from fraiseql.cli.common import action_parsers, add_action
 
 
 def register(subparsers: Any) -> None:
@@ -21,12 +22,7 @@ def register(subparsers: Any) -> None:
         description="Grant roles to subjects, in a tenant or in every tenant, and check "
                     "what a subject may do.")
     actions = action_parsers(parser, "fraiseql grants add|revoke|list|check")
-
-    def action(name: str, help_text: str, description: str, handler: Any) -> Any:
-        sub = actions.add_parser(name, help=help_text, description=description)
-        sub.add_argument("--database-url", help=DATABASE_URL_HELP)
-        sub.set_defaults(handler=handler)
-        return sub
+    action = functools.partial(add_action, actions)
 
     add = action("add", "grant a role to a subject",
                  "Grant a role to a subject; granting it again updates the expiry.", run_add)

@@ -8,11 +8,12 @@ reaches the access cache of every running server at once (NOTIFY fraiseql_rbac).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fraiseql.cli.common import DATABASE_URL_HELP, action_parsers
+from fraiseql.cli.common import action_parsers, add_action
 
 PERMISSION_HELP = "resource:action, * for a whole resource or action (post:*, *:read)"
 
@@ -24,12 +25,7 @@ def register(subparsers: Any) -> None:
         description="Manage the roles of role-based access control: what each allows and "
                     "denies, and which roles it inherits from.")
     actions = action_parsers(parser, "fraiseql roles create|allow|deny|list|delete")
-
-    def action(name: str, help_text: str, description: str, handler: Any) -> Any:
-        sub = actions.add_parser(name, help=help_text, description=description)
-        sub.add_argument("--database-url", help=DATABASE_URL_HELP)
-        sub.set_defaults(handler=handler)
-        return sub
+    action = functools.partial(add_action, actions)
 
     create = action("create", "create a role (or add parents to one)",
                     "Create a role; on an existing role, add the parents and set the "
