@@ -21,8 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from fraiseql.auth.principal import Principal
-from fraiseql.authz.rules import AccessLike, TokenAccess
+from fraiseql.authz.rbac import Access, RoleStore
 from fraiseql.errors import ConfigurationError, ErrorCode, FraiseQLError
+
+_NOBODY = Access.from_token(())
 
 
 class TenantRefused(FraiseQLError):
@@ -41,7 +43,7 @@ class Authorization:
     def __init__(self, *, roles: Any = None, tenant_header: str | None = "X-Tenant-ID",
                  audit: bool = False) -> None:
         self._roles_option = roles
-        self.store: Any = roles if roles not in (None, True, False) else None
+        self.store: RoleStore | None = roles if roles not in (None, True, False) else None
         self.tenant_header = tenant_header.lower() if tenant_header else None
         self.audit = audit
 
@@ -51,7 +53,6 @@ class Authorization:
             if not database_url:
                 raise ConfigurationError("Authorization(roles=True) needs the app's database "
                                          "URL (FRAISEQL_DATABASE_URL), or pass roles=RoleStore(url)")
-            from fraiseql.authz.rbac import RoleStore
             self.store = RoleStore(database_url)
         if self.store is not None:
             await self.store.start()
@@ -61,14 +62,14 @@ class Authorization:
             await self.store.stop()
 
     async def resolve(self, principal: Principal, headers: Mapping[str, str]
-                      ) -> tuple[Principal, AccessLike]:
+                      ) -> tuple[Principal, Access]:
         """The principal acting (tenant from the header when allowed) and its access.
 
         With a role store the principal's roles become its effective roles (granted and
         inherited included), so SQL (``fraiseql.roles``) sees what the checkpoint saw.
         """
         if not principal.is_authenticated:
-            return principal, TokenAccess()  # an anonymous caller names no tenant
+            return principal, _NOBODY  # an anonymous caller names no tenant
         requested = headers.get(self.tenant_header, "").strip() if self.tenant_header else ""
         other_tenant = bool(requested) and requested != principal.tenant_id
         acting = dataclasses.replace(principal, tenant_id=requested) if other_tenant \
@@ -76,14 +77,14 @@ class Authorization:
         # Resolved once, for the tenant acted for: its grants decide, and its ``tenants``
         # (the same in every tenant) say whether the caller may act there at all.
         access = await self._access(acting)
-        if other_tenant and requested not in getattr(access, "tenants", frozenset()):
+        if other_tenant and requested not in access.tenants:
             raise TenantRefused(f"you may not act for tenant {requested!r}")
         principal = acting
         if self.store is not None:
             principal = dataclasses.replace(principal, roles=frozenset(access.roles))
         return principal, access
 
-    async def _access(self, principal: Principal) -> Any:
+    async def _access(self, principal: Principal) -> Access:
         if self.store is None:
-            return TokenAccess(principal.roles)
+            return Access.from_token(principal.roles)
         return await self.store.access(principal.subject, principal.tenant_id, principal.roles)

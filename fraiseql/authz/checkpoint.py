@@ -21,21 +21,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fraiseql.authz.rules import AccessLike, Rule, TokenAccess
+from fraiseql.authz.rbac import Access
+from fraiseql.authz.rules import Rule
 from fraiseql.errors import ErrorCode
 
 INTROSPECTION_POLICIES = ("public", "authenticated", "disabled")
 Refusal = tuple[str, ErrorCode, list[str] | None]  # message, code, path
 
 
-def access_of(context: Mapping[str, Any] | None) -> AccessLike:
+def access_of(context: Mapping[str, Any] | None) -> Access:
     """The caller's resolved access (RBAC), or the token's roles without permissions."""
     if not context:
         return _NOBODY
     access = context.get("access")
     if access is not None:
         return access  # type: ignore[no-any-return]
-    return TokenAccess(frozenset(context.get("roles") or ()))
+    return Access.from_token(context.get("roles") or ())
 
 
 def allowed(rule: Rule, context: Mapping[str, Any] | None) -> bool:
@@ -76,7 +77,7 @@ def refusals(plan: Any, context: Mapping[str, Any] | None,
     return found
 
 
-_NOBODY = TokenAccess()
+_NOBODY = Access.from_token(())
 
 
 def restricted_resolver(f: Any, owner: str, resolve: Any) -> Any:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import re
@@ -163,9 +164,10 @@ class Access:
         allowing = sorted(p for p in self.allowed if pattern_matches(p, permission))
         return (not denying and bool(allowing)), denying, allowing
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
-        """A short text that differs whenever roles, allowed or denied do (a cache key part)."""
+        """A short text that differs whenever roles, allowed or denied do (a cache key part;
+        computed once per Access: every result-cache lookup of the request reads it)."""
         text = "\n".join(",".join(sorted(part))
                          for part in (self.roles, self.allowed, self.denied))
         return hashlib.sha256(text.encode()).hexdigest()[:16]

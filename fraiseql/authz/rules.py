@@ -8,7 +8,7 @@ A :class:`Rule` holds what one declaration asks for: permissions (all of them, f
 the RBAC store), roles (any one of them: token roles and granted roles with their
 ancestors) and scopes (all of them, from the token). The caller's side is an
 ``Access`` (roles, permissions) plus the principal's scopes; a request without an
-RBAC store has the token's roles and no permissions.
+RBAC store has the token's roles and no permissions (``Access.from_token``).
 """
 
 from __future__ import annotations
@@ -16,38 +16,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from fraiseql.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from fraiseql.authz.rbac import Access
 
 # resource:action, each part a plain name or * (for grants); a rule names no wildcard.
 PERMISSION = re.compile(r"^(\*|[A-Za-z0-9_.-]+):(\*|[A-Za-z0-9_.-]+)$")
 ON_DENY = ("reject", "mask")
-
-
-class AccessLike(Protocol):
-    """What a rule asks of the caller's resolved access (fraiseql.authz.rbac.Access)."""
-
-    def has_role(self, role: str) -> bool: ...
-
-    def has_permission(self, permission: str) -> bool: ...
-
-
-@dataclass(frozen=True)
-class TokenAccess:
-    """Access without an RBAC store: the token's roles, no permissions."""
-
-    roles: frozenset[str] = frozenset()
-
-    def has_role(self, role: str) -> bool:
-        return role in self.roles
-
-    def has_permission(self, permission: str) -> bool:
-        return False
-
-    @property
-    def fingerprint(self) -> str:
-        return ",".join(sorted(self.roles))
 
 
 @dataclass(frozen=True)
@@ -58,7 +36,7 @@ class Rule:
     roles: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
 
-    def allows(self, access: AccessLike, scopes: frozenset[str] | Iterable[str]) -> bool:
+    def allows(self, access: Access, scopes: frozenset[str] | Iterable[str]) -> bool:
         """Whether a caller with ``access`` and ``scopes`` satisfies every part."""
         if self.roles and not any(access.has_role(role) for role in self.roles):
             return False
