@@ -28,7 +28,7 @@ from graphql.execution.collect_fields import collect_sub_fields
 from fraiseql.compiler.context import CompileContext, SourceInfo, bad_input, param
 from fraiseql.compiler.plan import ListShape, RootPlan
 from fraiseql.authz.tenancy import tenant_predicate
-from fraiseql.compiler.order import DIRECTIONS, SortKey
+from fraiseql.compiler.order import DIRECTIONS, SortKey, one_entry
 from fraiseql.compiler.projection import build_object
 from fraiseql.compiler.sql import Params, ident, literal
 from fraiseql.compiler.values import bounded
@@ -158,12 +158,7 @@ class _AggregatePlan:
 
     def _order_item(self, index: int, item: dict[str, Any]) -> tuple[str, str]:
         where = f"orderBy[{index}]"
-        if len(item) != 1:
-            raise bad_input(f"{where} must set exactly one field, got {len(item)} "
-                            f"({', '.join(item) or 'none'})")
-        (name, value), = item.items()
-        if value is None:
-            raise bad_input(f"{where}.{name} is null; use ASC or DESC")
+        name, value = one_entry(item, where)
         if name in MEASURE_AGGREGATES:
             if len(value) != 1:
                 raise bad_input(f"{where}.{name} must set exactly one measure, got "

@@ -94,17 +94,24 @@ def order_terms(keys: list[SortKey]) -> str:
     return ", ".join(key.sql() for key in keys)
 
 
-def _key(item: Any, obj: ObjectInfo, data: str, source: SourceInfo | None,
-         objects: dict[str, ObjectInfo], alias: str, where: str, label: str,
-         under_nullable: bool) -> SortKey:
+def one_entry(item: Any, where: str) -> tuple[str, Any]:
+    """The one (field, direction) an orderBy item sets; BAD_USER_INPUT for none, several
+    or a null direction."""
     if not isinstance(item, dict) or len(item) != 1:
         given = ", ".join(item) if isinstance(item, dict) else ""
         raise bad_input(f"{where} must set exactly one field, got "
                         f"{len(item) if isinstance(item, dict) else 0} ({given or 'none'})")
     (name, value), = item.items()
-    where, label = f"{where}.{name}", f"{label}.{name}" if label else name
     if value is None:
-        raise bad_input(f"{where} is null; use ASC or DESC")
+        raise bad_input(f"{where}.{name} is null; use ASC or DESC")
+    return name, value
+
+
+def _key(item: Any, obj: ObjectInfo, data: str, source: SourceInfo | None,
+         objects: dict[str, ObjectInfo], alias: str, where: str, label: str,
+         under_nullable: bool) -> SortKey:
+    name, value = one_entry(item, where)
+    where, label = f"{where}.{name}", f"{label}.{name}" if label else name
     f: FieldInfo = obj.fields[name]
     nullable = under_nullable or f.type.nullable
     if f.type.kind == "object":
