@@ -206,21 +206,11 @@ async def require_revocation_table(database_url: str) -> None:
     Without the table the list could never load and every token would be refused; a
     database that is down is not a configuration error (the list retries, failing closed).
     """
-    import asyncpg
-    try:
-        conn = await asyncpg.connect(database_url, timeout=5.0)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        logger.warning("revoked tokens: the database is not reachable yet (%s); tokens with "
-                       "a jti are refused until it is", type(exc).__name__)
-        return
-    try:
-        present = await conn.fetchval("SELECT to_regclass('fraiseql.revoked_tokens') IS NOT NULL")
-    finally:
-        await conn.close()
-    if not present:
-        raise ConfigurationError("token revocation is on but the database has no "
-                                 "fraiseql.revoked_tokens: run `fraiseql install` (it installs "
-                                 "or upgrades the framework SQL)")
+    from fraiseql.ops.migrations import require_installed
+    await require_installed(database_url,
+                            "SELECT to_regclass('fraiseql.revoked_tokens') IS NOT NULL",
+                            "token revocation", "fraiseql.revoked_tokens",
+                            "tokens with a jti are refused until it is")
 
 
 def challenge(exc: AuthenticationError) -> list[tuple[bytes, bytes]]:

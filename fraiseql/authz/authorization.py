@@ -48,7 +48,14 @@ class Authorization:
         self.audit = audit
 
     async def start(self, database_url: str | None) -> None:
-        """Open the role store (fails the boot when it cannot work)."""
+        """Check the audit log exists, open the role store (fail the boot when either
+        cannot work; the check first, so a refused boot leaves nothing open)."""
+        if self.audit and database_url:  # every mutation statement would fail without it
+            from fraiseql.ops.migrations import require_installed
+            await require_installed(database_url,
+                                    "SELECT to_regclass('fraiseql.audit_log') IS NOT NULL",
+                                    "the audit log", "fraiseql.audit_log",
+                                    "audited mutations fail until it is")
         if self._roles_option is True and self.store is None:
             if not database_url:
                 raise ConfigurationError("Authorization(roles=True) needs the app's database "

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fraiseql.errors import ConfigurationError, ErrorCode
+from fraiseql.errors import ErrorCode
 from fraiseql.execution.db_errors import translate
 from fraiseql.execution.listener import cancel, start_listening
 
@@ -230,23 +230,12 @@ class RoleStore:
             await pool.close()
 
     async def _require_tables(self) -> None:
-        import asyncpg
-        try:
-            conn = await asyncpg.connect(self.database_url, timeout=self.connect_timeout_s)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            logger.warning("rbac: the database is not reachable yet (%s); access checks fail "
-                           "until it is", type(exc).__name__)
-            return
-        try:
-            present = await conn.fetchval(
-                "SELECT to_regprocedure('fraiseql.effective_access(text, text, text[])')"
-                " IS NOT NULL")
-        finally:
-            await conn.close()
-        if not present:
-            raise ConfigurationError("role-based access control is on but the database has no "
-                                     "fraiseql.effective_access: run `fraiseql install` (it "
-                                     "installs or upgrades the framework SQL)")
+        from fraiseql.ops.migrations import require_installed
+        await require_installed(
+            self.database_url,
+            "SELECT to_regprocedure('fraiseql.effective_access(text, text, text[])') IS NOT NULL",
+            "role-based access control", "fraiseql.effective_access",
+            "access checks fail until it is", self.connect_timeout_s)
 
     # --- answers ------------------------------------------------------------------------
 

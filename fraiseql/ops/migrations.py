@@ -17,6 +17,7 @@ re-applied: the database would silently disagree with the repository.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import asyncpg
 
-from fraiseql.errors import DatabaseSetupError
+from fraiseql.errors import ConfigurationError, DatabaseSetupError
 
 # One advisory-lock key for every FraiseQL schema change (framework install and
 # migrations): the ASCII bytes of "fraiseql", so it is stable and recognisable
@@ -245,3 +246,25 @@ def _sql_file(filename: str, raw: bytes) -> SqlFile:
     except UnicodeDecodeError as error:
         raise DatabaseSetupError(f"{filename} is not UTF-8 text: {error}") from error
     return SqlFile(filename, sql, checksum(sql))
+
+
+async def require_installed(database_url: str, present_sql: str, feature: str, missing: str,
+                            when_down: str, timeout_s: float = 5.0) -> None:
+    """Boot check of a feature that needs framework SQL: ConfigurationError when the
+    database is reachable and ``present_sql`` answers false. A database that is down is
+    not a configuration error: a warning says so and what happens meanwhile
+    (``when_down``); the feature retries on its own."""
+    try:
+        conn = await asyncpg.connect(database_url, timeout=timeout_s)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        logging.getLogger("fraiseql").warning(
+            "%s: the database is not reachable yet (%s); %s", feature, type(exc).__name__,
+            when_down)
+        return
+    try:
+        present = await conn.fetchval(present_sql)
+    finally:
+        await conn.close()
+    if not present:
+        raise ConfigurationError(f"{feature} is on but the database has no {missing}: run "
+                                 "`fraiseql install` (it installs or upgrades the framework SQL)")

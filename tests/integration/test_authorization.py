@@ -175,3 +175,17 @@ async def test_a_role_store_that_cannot_be_reached_answers_503(
         anonymous = await graphql(client, "{ projects(limit: 1) { name } }")
     assert down["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert anonymous["errors"][0]["extensions"]["code"] == "TENANT_REQUIRED"  # no store asked
+
+
+async def test_audit_on_a_database_without_the_audit_log_fails_the_boot(tenants: Any) -> None:
+    import pytest
+
+    from fraiseql.errors import ConfigurationError
+    admin_url, url = tenants
+    await admin_sql(admin_url, "DROP TABLE fraiseql.audit_log CASCADE;")
+    app = authorized_app(url)
+    with pytest.raises(ConfigurationError, match=r"^the audit log is on but the database has "
+                                                 r"no fraiseql\.audit_log: run `fraiseql"):
+        await app.startup()
+    assert app.engine.pool is None  # nothing left open: the role store was not started
+    assert app.authz is not None and app.authz.store is None
