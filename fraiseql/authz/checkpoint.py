@@ -25,7 +25,6 @@ from fraiseql.authz.rbac import Access
 from fraiseql.authz.rules import Rule
 from fraiseql.errors import ErrorCode
 
-INTROSPECTION_POLICIES = ("public", "authenticated", "disabled")
 Refusal = tuple[str, ErrorCode, list[str] | None]  # message, code, path
 
 
@@ -90,7 +89,8 @@ def restricted_resolver(f: Any, owner: str, resolve: Any) -> Any:
         value = resolve(source, info, **args)
         if allowed(f.rule, info.context if isinstance(info.context, Mapping) else None):
             return value
-        if f.on_deny == "reject":
+        if f.on_deny == "reject":  # refused before running (authz/selection.py); kept as
+            # the second check, for objects reached some other way
             raise RequestError(f"reading {owner}.{f.graphql_name} needs {f.rule.describe()}",
                                ErrorCode.FORBIDDEN)
         return masked_value(f.mask, value)
