@@ -18,6 +18,7 @@ import pytest_asyncio
 
 import fraiseql
 from fraiseql import ID
+from fraiseql.testing.client import AppClient
 from fraiseql.testing.postgres import (
     TestServer,
     create_database,
@@ -118,3 +119,18 @@ async def items_url(pg_server: TestServer) -> AsyncIterator[str]:
         await conn.close()
     yield url
     await drop_database(pg_server, name)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def client(items_url: str) -> AsyncIterator[AppClient]:
+    """The items app on the module's database (import this fixture with items_url)."""
+    async with AppClient(fraiseql.create_app(schema, database_url=items_url)) as c:
+        yield c
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def db(items_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the module's database, for the expected answers in plain SQL."""
+    conn = await asyncpg.connect(items_url)
+    yield conn
+    await conn.close()

@@ -19,8 +19,7 @@ import pytest_asyncio
 import fraiseql
 from examples.blog.app import schema as blog_schema
 from fraiseql.testing.client import AppClient
-from tests.integration.items_db import items_url  # noqa: F401 - a fixture
-from tests.integration.items_db import schema as items_schema
+from tests.integration.items_db import client, db, items_url  # noqa: F401 - fixtures
 
 # orderBy (GraphQL) -> the same order on tb_item in SQL (the id tiebreak is ascending).
 ORDERINGS = [
@@ -36,19 +35,6 @@ ORDERINGS = [
     ("[{rank: DESC}, {id: DESC}]", "rank DESC, id DESC"),
     ("[{rank: ASC}, {createdAt: ASC}]", "rank, created_at, id"),
 ]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def client(items_url: str) -> AsyncIterator[AppClient]:  # noqa: F811
-    async with AppClient(fraiseql.create_app(items_schema, database_url=items_url)) as c:
-        yield c
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def db(items_url: str) -> AsyncIterator[asyncpg.Connection]:  # noqa: F811
-    conn = await asyncpg.connect(items_url)
-    yield conn
-    await conn.close()
 
 
 PAGE = """query ($first: Int, $after: String, $last: Int, $before: String) {

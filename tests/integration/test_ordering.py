@@ -18,21 +18,7 @@ import pytest_asyncio
 import fraiseql
 from examples.blog.app import schema as blog_schema
 from fraiseql.testing.client import AppClient
-from tests.integration.items_db import items_url  # noqa: F401 - a fixture
-from tests.integration.items_db import schema as items_schema
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def client(items_url: str) -> AsyncIterator[AppClient]:  # noqa: F811
-    async with AppClient(fraiseql.create_app(items_schema, database_url=items_url)) as c:
-        yield c
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def db(items_url: str) -> AsyncIterator[asyncpg.Connection]:  # noqa: F811
-    conn = await asyncpg.connect(items_url)
-    yield conn
-    await conn.close()
+from tests.integration.items_db import client, db, items_url  # noqa: F401 - fixtures
 
 
 async def listed(client: AppClient, field: str, arguments: str) -> list[str]:
