@@ -209,7 +209,24 @@ def github_team(slug: str, org: str, team_id: int) -> dict[str, Any]:
     }
 
 
-class FakeGitHub:
+class _LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port) for one ``with`` block."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeGitHub(_LoopbackServer):
     """GET /user, /user/teams, /user/orgs on loopback, answered for known tokens only."""
 
     def __init__(self, users: dict[str, dict[str, Any]]) -> None:
@@ -247,20 +264,10 @@ class FakeGitHub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
-class JSONServer:
+class JSONServer(_LoopbackServer):
     """Serves fixed JSON documents on loopback (path -> document), for hand-made providers."""
 
     def __init__(self, documents: dict[str, Any]) -> None:
@@ -280,14 +287,4 @@ class JSONServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
