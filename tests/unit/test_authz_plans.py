@@ -109,3 +109,16 @@ def test_an_implementation_may_not_restrict_a_field_its_interface_leaves_open() 
         fraiseql.build_schema(queries=[people], types=[Employee])
     assert "Employee.email: its requires*/on_deny/mask differ from interface Person's" in \
         str(raised.value)
+
+
+def test_every_statement_reading_a_tenant_scoped_source_carries_the_predicate() -> None:
+    for query in ("{ docs { id title } }", "{ docs(nearest: {field: EMBEDDING, "
+                  "vector: [1, 0], k: 2}) { id } }", "{ docsCount }",
+                  "{ docsConnection(first: 2) { totalCount edges { node { title } } } }",
+                  '{ docByOwner(owner: "x") { id } }'):
+        plan = ENGINE.compile(query)
+        sql = plan.roots[0].sql
+        assert plan.tenant_required, query
+        assert 'v."tenant_id" = $' in sql, query
+        # one parameter, bound from the request context, however often the SQL reads it
+        assert [p.context_key for p in plan.roots[0].params].count("tenant_id") == 1, query
